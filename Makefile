@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    virtual environment, install, development PKI, gateway on the embedded SQLite store
+#   make test   the same set-up, then the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install certs lint typecheck bench demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+certs/dev/ca.crt: | $(STAMP)
+	$(BIN)/uams-gateway certs init
+
+certs: certs/dev/ca.crt
+
+run: install certs
+	$(BIN)/uams-gateway serve --config config/gateway.toml
+
+test: install certs
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check gateway protocol handlers adapters tests bench
+	$(BIN)/mypy gateway protocol handlers adapters
+
+bench: install certs
+	$(BIN)/python bench/ingest.py
+
+demo: install certs
+	$(BIN)/uams-gateway demo
+
+clean:
+	rm -rf $(VENV) var certs/dev .pytest_cache .mypy_cache
