@@ -1,0 +1,1 @@
+"""Store backends (SQLite, PostgreSQL, Oracle) behind one interface, and the MQTT client."""

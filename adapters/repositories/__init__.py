@@ -1,0 +1,1 @@
+"""SQL implementations of the ports of `handlers.ports`, shared by every backend."""

@@ -1,0 +1,119 @@
+"""SQLite backend: the embedded default store.
+
+WAL journal, `synchronous=FULL` unless configured otherwise, `BEGIN IMMEDIATE`
+so that several worker processes sharing one file queue for the write lock
+instead of failing on a lock upgrade, and a busy timeout for that queue.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from adapters.errors import StoreConflict, StoreError, StoreUnavailable
+from adapters.sql.session import Params, SqlSession
+from adapters.tables import metadata
+from adapters.tables.core import SEQUENCES
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+BUSY_TIMEOUT_MS = 30_000
+
+
+class SqliteFlavor:
+    dialect = sqlite_dialect.dialect(paramstyle="named")
+
+    def begin(self, cursor: Any) -> None:
+        cursor.execute("BEGIN IMMEDIATE")
+
+    def savepoint(self, cursor: Any, name: str) -> None:
+        cursor.execute(f"SAVEPOINT {name}")
+
+    def release(self, cursor: Any, name: str) -> None:
+        cursor.execute(f"RELEASE SAVEPOINT {name}")
+
+    def rollback_to(self, cursor: Any, name: str) -> None:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+
+    def next_value(self, cursor: Any, sequence: str) -> int:
+        cursor.execute("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
+                       (sequence,))
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute("INSERT INTO counters (name, value) VALUES (?, 1)", (sequence,))
+            return 1
+        return int(row[0])
+
+    def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int:
+        cursor.execute(sql, params)
+        return int(cursor.lastrowid)
+
+
+def translate(exc: BaseException) -> StoreError:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return StoreConflict(str(exc))
+    if isinstance(exc, sqlite3.OperationalError):
+        # "database is locked" past the busy timeout, disk I/O errors, a vanished file.
+        return StoreUnavailable(str(exc))
+    if isinstance(exc, sqlite3.Error):
+        return StoreError(str(exc))
+    return StoreError(repr(exc))
+
+
+def path_of(url: str) -> str:
+    """The file of a `sqlite:///relative/path` or `sqlite:////absolute/path` URL."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError("SQLite URLs look like sqlite:///var/uams.db")
+    path = url[len(prefix):]
+    return path or ":memory:"
+
+
+class SqliteStore:
+    dialect_name = "sqlite"
+
+    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
+        synchronous = synchronous.upper()
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise ValueError(f"sqlite synchronous must be one of {SYNCHRONOUS_MODES}")
+        self.url = url
+        self.path = path_of(url)
+        self.synchronous = synchronous
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        return conn
+
+    def prepare(self) -> None:
+        engine = sa.create_engine("sqlite://", creator=self._connect)
+        try:
+            with engine.begin() as conn:
+                metadata.create_all(conn)
+                existing = {r[0] for r in conn.execute(sa.text("SELECT name FROM counters"))}
+                for seq in SEQUENCES.values():
+                    if seq.name not in existing:
+                        conn.execute(sa.text("INSERT INTO counters (name, value) VALUES (:n, 0)"),
+                                     {"n": seq.name})
+        finally:
+            engine.dispose()
+
+    def open_session(self) -> SqlSession:
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return SqlSession(conn, SqliteFlavor(), translate)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,16 @@
+"""The one logical schema of every store, in SQLAlchemy Core.
+
+Conventions that keep the schema portable across SQLite, PostgreSQL and Oracle:
+- timestamps are UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ` (sorts and compares as time);
+  calendar dates are text `YYYY-MM-DD` in the gateway's configured time zone;
+- money is an integer number of minor units (cents): exact sums in every backend;
+  masses are integer grams;
+- flags are small integers 0/1 (no BOOLEAN before Oracle 23c);
+- registration numbers come from sequences (a counter table on SQLite).
+Each area of the domain has its own module; all share `metadata`.
+"""
+
+from adapters.tables.base import metadata
+from adapters.tables import core, declarations  # noqa: F401  (register their tables)
+
+__all__ = ["metadata"]

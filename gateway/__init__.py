@@ -1,0 +1,1 @@
+"""Everything that runs: config, CLI, server, pipeline, group-commit writer, publisher."""

@@ -1,0 +1,86 @@
+"""Assemble a running gateway from its configuration, and run it until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from adapters.store import Store, open_store
+from gateway.config import Config, ConfigError
+from gateway.participants import load_participants
+from gateway.pipeline import Pipeline
+from gateway.pki import server_ssl_context
+from gateway.server import GatewayServer
+from gateway.writer import GroupCommitWriter
+from protocol.schemas import SchemaSet
+
+log = structlog.get_logger("uams.app")
+
+
+@dataclass
+class Gateway:
+    config: Config
+    store: Store
+    server: GatewayServer
+
+    @property
+    def tls_port(self) -> int | None:
+        return next((lst.port for lst in self.server.listeners if lst.tls), None)
+
+    @property
+    def plaintext_port(self) -> int | None:
+        return next((lst.port for lst in self.server.listeners if not lst.tls), None)
+
+    async def stop(self) -> None:
+        await self.server.shutdown(self.config.server.shutdown_grace_seconds)
+        self.store.close()
+
+
+async def start_gateway(config: Config, *, reuse_port: bool = False) -> Gateway:
+    """Open the store, start the writer and the listeners; return the running gateway."""
+    registry = load_participants(config.participants.file, dev_cert_dir=config.pki.dev_dir)
+    plaintext_participant = None
+    if config.plaintext.enabled:
+        plaintext_participant = registry.get(config.plaintext.participant)
+        if plaintext_participant is None:
+            raise ConfigError(f"[plaintext] participant {config.plaintext.participant!r} is not "
+                              f"in {config.participants.file}")
+    store = open_store(config.store.url, sqlite_synchronous=config.store.sqlite_synchronous)
+    await asyncio.to_thread(store.prepare)
+    pipeline = Pipeline(SchemaSet(), registry, gateway_id=config.gateway.id,
+                        timezone=config.gateway.timezone)
+    writer = GroupCommitWriter(store, pipeline.apply,
+                               max_batch=config.store.batch_max_messages,
+                               max_wait_seconds=config.store.batch_max_wait_ms / 1000,
+                               queue_max=config.store.queue_max)
+    writer.start()
+    tls = config.tls
+    ssl_context = server_ssl_context(tls.cert_file, tls.key_file, tls.ca_file, tls.crl_file)
+    server = GatewayServer(config.server, pipeline, writer, registry, ssl_context,
+                           plaintext_participant=plaintext_participant)
+    await server.listen_tls(config.server.host, config.server.port, reuse_port=reuse_port)
+    if plaintext_participant is not None:
+        await server.listen_plaintext(config.plaintext.host, config.plaintext.port)
+    return Gateway(config, store, server)
+
+
+async def serve(config: Config, *, reuse_port: bool = False,
+                on_ready: Callable[[Gateway], object] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    gateway = await start_gateway(config, reuse_port=reuse_port)
+    if on_ready is not None:
+        on_ready(gateway)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("ready", tls_port=gateway.tls_port, plaintext_port=gateway.plaintext_port,
+             store=gateway.store.dialect_name)
+    await stop.wait()
+    log.info("stopping")
+    await gateway.stop()
+    log.info("stopped")

@@ -1,0 +1,45 @@
+"""Apply one message inside the writer's transaction: duplicate check, then its handler.
+
+Commands are remembered by (SenderId, MessageId) in the store; a resend with
+the same canonical body gets the original Reference and the object's current
+Status, a different body is `DUPLICATE_CONFLICT`. Queries are answered afresh.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.outcomes import Accepted, Outcome
+from handlers.received import RECEIVED
+from handlers.registry import HANDLERS
+from protocol.envelope import Message
+from protocol.errors import DuplicateConflict
+from protocol.message_types import REQUEST_TYPES, MessageKind
+
+
+def apply(ctx: Context, message: Message) -> Outcome:
+    header = message.header
+    spec = REQUEST_TYPES[header.message_type]
+    handler = HANDLERS[header.message_type]
+    if spec.kind is MessageKind.QUERY:
+        return handler(ctx, message)
+
+    digest = message.body_digest
+    uow = ctx.uow
+    prior = uow.messages.find(header.sender_id, header.message_id)
+    if prior is not None:
+        if prior.body_digest != digest:
+            raise DuplicateConflict(ref_message_id=header.message_id)
+        status = RECEIVED
+        if prior.object_kind and prior.reference:
+            status = uow.events.latest_status(prior.object_kind, prior.reference) or RECEIVED
+        return Accepted(prior.object_kind, prior.reference, status, duplicate=True)
+
+    ctx.message_pk = uow.messages.record(
+        sender_id=header.sender_id, message_id=header.message_id,
+        message_type=header.message_type, body_digest=digest, received_at=ctx.received_at,
+        object_kind=None, reference=None, payload=message.payload,
+    )
+    outcome = handler(ctx, message)
+    if isinstance(outcome, Accepted) and outcome.reference is not None:
+        uow.messages.link(ctx.message_pk, outcome.object_kind, outcome.reference)
+    return outcome
