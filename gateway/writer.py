@@ -187,9 +187,7 @@ class GroupCommitWriter:
                 session.rollback_to("msg")
                 session.release("msg")
                 return error
-            except StoreError:
-                raise
-            except Exception:
+            except Exception:  # a bug, or a StoreError caused by this message alone
                 incident = _incident_id()
                 log.exception("handler_failed", incident=incident)
                 session.rollback_to("msg")

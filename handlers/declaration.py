@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.lifecycle import record_status
 from handlers.outcomes import Accepted
+from handlers.visibility import parties_of_declaration
 from protocol.bodies.declaration import read_declaration
 from protocol.envelope import Message
 from protocol.errors import rule_violation
@@ -32,6 +34,7 @@ def lodge(ctx: Context, message: Message) -> Accepted:
                                 registered_at=ctx.received_at,
                                 registration_date=ctx.registration_date,
                                 message_pk=ctx.message_pk)
-    ctx.uow.events.append(object_kind=KIND, reference=number, status=REGISTERED,
-                          at=ctx.received_at, message_pk=ctx.message_pk)
+    record_status(ctx, kind=KIND, reference=number, status=REGISTERED,
+                  parties=parties_of_declaration(body.declarant_id, body.consignee_tax_id,
+                                                 ctx.registry))
     return Accepted(KIND, number, REGISTERED)

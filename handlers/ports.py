@@ -78,10 +78,17 @@ class DeclarationRepository(Protocol):
                    risk_channel: str | None = None, decision_rule: str | None = None) -> None: ...
 
 
+class Outbox(Protocol):
+    def add(self, *, recipient_id: str, at: str, reference: str, kind: str, status: str,
+            note: str | None = None) -> int:
+        """Queue one status notification; returns its per-recipient sequence number."""
+
+
 class UnitOfWork(Protocol):
     messages: MessageLog
     events: EventLog
     declarations: DeclarationRepository
+    outbox: Outbox
 
     def next_number(self, kind: str) -> int:
         """The next value of a registration-number sequence ('declaration', 'pre_arrival', …)."""

@@ -44,7 +44,7 @@ class SqlSession:
         self.flavor = flavor
         self._translate = translate
         self._cursor = connection.cursor()
-        self._compiled: dict[int, tuple[sa.ClauseElement, str]] = {}
+        self._compiled: dict[int, tuple[sa.ClauseElement, str, dict[str, Any]]] = {}
 
     @property
     def dialect_name(self) -> str:
@@ -52,11 +52,22 @@ class SqlSession:
 
     def sql(self, stmt: sa.ClauseElement) -> str:
         """The statement's SQL for this backend (compiled once, then cached)."""
+        return self._compile(stmt)[1]
+
+    def _compile(self, stmt: sa.ClauseElement) -> tuple[sa.ClauseElement, str, dict[str, Any]]:
         cached = self._compiled.get(id(stmt))
         if cached is None or cached[0] is not stmt:
-            text = str(stmt.compile(dialect=self.flavor.dialect))
-            cached = self._compiled[id(stmt)] = (stmt, text)
-        return cached[1]
+            compiled = stmt.compile(dialect=self.flavor.dialect)
+            # Values fixed in the statement itself (a LIMIT, a literal) become binds too.
+            constants = {k: v for k, v in compiled.params.items() if v is not None}
+            cached = self._compiled[id(stmt)] = (stmt, str(compiled), constants)
+        return cached
+
+    def _bind(self, stmt: sa.ClauseElement, params: Params | None) -> tuple[str, Params]:
+        _, text, constants = self._compile(stmt)
+        if constants:
+            return text, {**constants, **(params or {})}
+        return text, params or {}
 
     @contextmanager
     def _driver_errors(self) -> Iterator[None]:
@@ -73,24 +84,27 @@ class SqlSession:
     def execute(self, stmt: sa.ClauseElement, params: Params | None = None) -> int:
         """Run a statement; returns the driver's row count."""
         with self._driver_errors():
-            self._cursor.execute(self.sql(stmt), params or {})
+            self._cursor.execute(*self._bind(stmt, params))
             return int(self._cursor.rowcount)
 
     def executemany(self, stmt: sa.ClauseElement, rows: Sequence[Params]) -> None:
         if not rows:
             return
         with self._driver_errors():
-            self._cursor.executemany(self.sql(stmt), rows)
+            text, constants = self._bind(stmt, None)
+            if constants:
+                rows = [{**constants, **row} for row in rows]
+            self._cursor.executemany(text, rows)
 
     def fetchone(self, stmt: sa.ClauseElement, params: Params | None = None) -> Row | None:
         with self._driver_errors():
-            self._cursor.execute(self.sql(stmt), params or {})
+            self._cursor.execute(*self._bind(stmt, params))
             row = self._cursor.fetchone()
             return tuple(row) if row is not None else None
 
     def fetchall(self, stmt: sa.ClauseElement, params: Params | None = None) -> list[Row]:
         with self._driver_errors():
-            self._cursor.execute(self.sql(stmt), params or {})
+            self._cursor.execute(*self._bind(stmt, params))
             return [tuple(r) for r in self._cursor.fetchall()]
 
     def scalar(self, stmt: sa.ClauseElement, params: Params | None = None) -> Any:
@@ -100,7 +114,7 @@ class SqlSession:
     def insert_id(self, stmt: sa.ClauseElement, params: Params) -> int:
         """Insert one row and return its generated primary key."""
         with self._driver_errors():
-            return self.flavor.insert_returning_id(self._cursor, self.sql(stmt), params)
+            return self.flavor.insert_returning_id(self._cursor, *self._bind(stmt, params))
 
     def next_value(self, sequence: str) -> int:
         with self._driver_errors():

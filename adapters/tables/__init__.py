@@ -11,6 +11,6 @@ Each area of the domain has its own module; all share `metadata`.
 """
 
 from adapters.tables.base import metadata
-from adapters.tables import core, declarations  # noqa: F401  (register their tables)
+from adapters.tables import core, declarations, outbox  # noqa: F401  (register their tables)
 
 __all__ = ["metadata"]
