@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,25 @@ class Prepared:
 Clock = Callable[[], datetime]
 
 
+class BodyFormat(Protocol):
+    """An alternate body accepted for a message type (e.g. a UN/CEFACT SPS certificate).
+
+    It is validated against its own schema pack and translated into the native
+    UAMS body, which is then validated by the UAMS schemas like any other.
+    """
+
+    def validate(self, body: etree._Element) -> None:
+        """Raise `SchemaInvalid` when the body does not match its own schemas."""
+
+    def to_native(self, body: etree._Element) -> etree._Element:
+        """The equivalent body element in the message type's UAMS namespace."""
+
+
+#: Checks a signed body and returns the element that was really signed (SECURITY 13);
+#: raises `SignatureInvalid`.
+Verifier = Callable[[etree._Element, Participant], etree._Element]
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -60,6 +80,10 @@ class Pipeline:
         self.zone = ZoneInfo(timezone)
         self.clock = clock
         self.extras: dict[str, object] = {}
+        #: (MessageType, body element's Clark name) → accepted alternate format
+        self.alternate_formats: dict[tuple[str, str], BodyFormat] = {}
+        #: MessageType → signature verifier, run after authorization
+        self.verifiers: dict[str, Verifier] = {}
 
     # loop side ------------------------------------------------------------------------------
 
@@ -82,21 +106,33 @@ class Pipeline:
         type_name = fields.get("MessageType", "")
         spec = REQUEST_TYPES.get(type_name)
         body = body_element(root)
+        alternate: BodyFormat | None = None
         if spec is not None and body is not None and body.tag != spec.qname:
-            raise UnknownMessageType([Detail("Body does not hold the element MessageType names.",
-                                             path="/Envelope/Body")])
+            alternate = self.alternate_formats.get((spec.name, body.tag))
+            if alternate is None:
+                raise UnknownMessageType([Detail(
+                    "Body does not hold the element MessageType names.", path="/Envelope/Body")])
         if spec is None and type_name and body is not None:
             raise UnknownMessageType([Detail("MessageType is not registered.",
                                              path="/Envelope/Header/MessageType")])
-        self.schemas.validate(root)
+        self.schemas.validate(root)  # the header always; the body too when it is native
         if spec is None:  # schema-valid yet unknown: e.g. a reply type sent as a request
             raise UnknownMessageType([Detail("MessageType is not a request type.",
                                              path="/Envelope/Header/MessageType")])
+        if alternate is not None:
+            assert body is not None
+            alternate.validate(body)
         message = message_from(root, payload)
         if message.header.sender_id != participant.id:
             raise SenderMismatch()
         if not may_send(participant, spec.name):
             raise NotAuthorized()
+        verifier = self.verifiers.get(spec.name)
+        if verifier is not None:
+            message.body = verifier(message.body, participant)
+        if alternate is not None:
+            message.body = alternate.to_native(message.body)
+            self.schemas.validate(message.body)
         return Prepared(message, spec, participant, self.clock())
 
     # writer side ----------------------------------------------------------------------------
