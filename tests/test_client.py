@@ -18,6 +18,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from cryptography import x509
@@ -211,11 +212,11 @@ class _GatewayProtocol(asyncio.Protocol):
         self.gateway = gateway
         self.decoder = FrameDecoder()
         self.held: list[bytes] = []
-        self.gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        gateway.gone.append(self.gone)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)
+        self.gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.gateway.gone.append(self.gone)
         self.transport = transport
         self.gateway.transports.add(transport)
         peer = transport.get_extra_info("peercert")
@@ -254,7 +255,7 @@ StartGateway = Callable[..., Awaitable[FakeGateway]]
 async def start_gateway() -> AsyncIterator[StartGateway]:
     servers: list[tuple[asyncio.Server, FakeGateway]] = []
 
-    async def start(ssl_context: ssl.SSLContext | None = None, **options: int) -> FakeGateway:
+    async def start(ssl_context: ssl.SSLContext | None = None, **options: Any) -> FakeGateway:
         gateway = FakeGateway(**options)
         server = await asyncio.get_running_loop().create_server(
             lambda: _GatewayProtocol(gateway), "127.0.0.1", 0, ssl=ssl_context)
@@ -453,7 +454,7 @@ def test_parse_reply_does_not_expand_entities() -> None:
 # -- send -------------------------------------------------------------------------------------
 
 
-def send_args(*argv: str | Path) -> argparse.Namespace:
+def send_args(*argv: str | Path | int) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="uams-gateway send")
     send.add_arguments(parser)
     return parser.parse_args([str(a) for a in argv])
@@ -468,7 +469,7 @@ def message_files(directory: Path, count: int, reject: frozenset[int] = frozense
     return directory
 
 
-async def run_send(*argv: str | Path) -> int:
+async def run_send(*argv: str | Path | int) -> int:
     return await asyncio.to_thread(send.run, send_args(*argv))
 
 

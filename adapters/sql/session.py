@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -44,7 +44,7 @@ class SqlSession:
         self.flavor = flavor
         self._translate = translate
         self._cursor = connection.cursor()
-        self._compiled: dict[int, tuple[sa.ClauseElement, str, dict[str, Any]]] = {}
+        self._compiled: dict[int, tuple[sa.ClauseElement, CompiledSql]] = {}
 
     @property
     def dialect_name(self) -> str:
@@ -52,19 +52,18 @@ class SqlSession:
 
     def sql(self, stmt: sa.ClauseElement) -> str:
         """The statement's SQL for this backend (compiled once, then cached)."""
-        return self._compile(stmt)[1]
+        return self._compile(stmt).text
 
-    def _compile(self, stmt: sa.ClauseElement) -> tuple[sa.ClauseElement, str, dict[str, Any]]:
+    def _compile(self, stmt: sa.ClauseElement) -> CompiledSql:
         cached = self._compiled.get(id(stmt))
         if cached is None or cached[0] is not stmt:
-            compiled = stmt.compile(dialect=self.flavor.dialect)
-            # Values fixed in the statement itself (a LIMIT, a literal) become binds too.
-            constants = {k: v for k, v in compiled.params.items() if v is not None}
-            cached = self._compiled[id(stmt)] = (stmt, str(compiled), constants)
-        return cached
+            cached = self._compiled[id(stmt)] = (stmt, compile_sql(stmt, self.flavor.dialect))
+        return cached[1]
 
     def _bind(self, stmt: sa.ClauseElement, params: Params | None) -> tuple[str, Params]:
-        _, text, constants = self._compile(stmt)
+        text, constants, renames = self._compile(stmt)
+        if renames and params:
+            params = {renames.get(k, k): v for k, v in params.items()}
         if constants:
             return text, {**constants, **(params or {})}
         return text, params or {}
@@ -91,7 +90,9 @@ class SqlSession:
         if not rows:
             return
         with self._driver_errors():
-            text, constants = self._bind(stmt, None)
+            text, constants, renames = self._compile(stmt)
+            if renames:
+                rows = [{renames.get(k, k): v for k, v in row.items()} for row in rows]
             if constants:
                 rows = [{**constants, **row} for row in rows]
             self._cursor.executemany(text, rows)
@@ -152,6 +153,34 @@ class SqlSession:
             self.connection.close()
         except Exception:  # closing a broken connection must not raise
             pass
+
+
+class CompiledSql(NamedTuple):
+    """A statement as one backend runs it on the raw driver."""
+
+    text: str
+    constants: dict[str, Any]   # values fixed in the statement itself (a LIMIT, a literal)
+    renames: dict[str, str]     # bind names the dialect escapes (Oracle: `number` -> `"number"`)
+
+
+def compile_sql(stmt: sa.ClauseElement, dialect: Dialect) -> CompiledSql:
+    """Compile once for `dialect`: late-rendered values (Oracle's FETCH FIRST n) are rendered
+    in place, and reserved-word bind names are escaped the way the driver must receive them."""
+    compiled = stmt.compile(dialect=dialect)
+    renames = dict(compiled.escaped_bind_names)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        expanding = [b.key for b in compiled.post_compile_params if b.expanding]
+        if expanding:
+            raise ValueError(f"expanding parameters are not supported: {expanding}")
+        unset = {b.key: None for b in compiled.binds.values() if b.value is None}
+        expanded = compiled.construct_expanded_state(unset, escape_names=True)
+        text, values = expanded.statement, expanded.parameters
+    else:
+        text, values = str(compiled), compiled.params
+        if renames:
+            values = {renames.get(k, k): v for k, v in values.items()}
+    constants = {k: v for k, v in values.items() if v is not None}
+    return CompiledSql(text, constants, renames)
 
 
 def insert_of(table: sa.Table, columns: Sequence[str] | None = None) -> sa.Insert:
