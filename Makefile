@@ -16,10 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-certs/dev/ca.crt: | $(STAMP)
+# Idempotent: creates what is missing and re-signs the development CRL before it expires.
+certs: install
 	$(BIN)/uams-gateway certs init
-
-certs: certs/dev/ca.crt
 
 run: install certs
 	$(BIN)/uams-gateway serve --config config/gateway.toml

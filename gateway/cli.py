@@ -27,7 +27,8 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from gateway import app, logging as gwlogging
+    from gateway import app
+    from gateway import logging as gwlogging
 
     config = _load(args)
     gwlogging.configure(config.logging.level, config.logging.format)

@@ -25,7 +25,11 @@ import structlog
 
 from handlers.participants import Participant
 from protocol.errors import (
-    COUNTS_AS_GARBAGE, FrameTooLarge, InternalError, TooManyErrors, UamsError,
+    COUNTS_AS_GARBAGE,
+    FrameTooLarge,
+    InternalError,
+    TooManyErrors,
+    UamsError,
 )
 from protocol.framing import FrameDecoder, encode_frame
 

@@ -26,4 +26,5 @@ def configure(level: str = "INFO", fmt: str = "auto") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=numeric, stream=sys.stderr,
+                        format="%(name)s %(levelname)s %(message)s")

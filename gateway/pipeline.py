@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -24,10 +24,20 @@ from handlers.participants import Participant, ParticipantRegistry
 from handlers.permissions import may_send
 from protocol import replies
 from protocol.envelope import (
-    ENVELOPE_TAG, Message, body_element, header_fields, message_from, readable_message_id,
+    ENVELOPE_TAG,
+    Message,
+    body_element,
+    header_fields,
+    message_from,
+    readable_message_id,
 )
 from protocol.errors import (
-    Detail, NotAuthorized, SchemaInvalid, SenderMismatch, UamsError, UnknownMessageType,
+    Detail,
+    NotAuthorized,
+    SchemaInvalid,
+    SenderMismatch,
+    UamsError,
+    UnknownMessageType,
 )
 from protocol.message_types import REQUEST_TYPES, MessageType
 from protocol.schemas import SchemaSet

@@ -16,9 +16,11 @@ of it was committed); the writer reconnects on the next batch by itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,10 +166,8 @@ class GroupCommitWriter:
         if self._on_batch is not None:
             self._on_batch(len(batch), elapsed)
         assert self._loop is not None
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(_deliver, batch, results)
-        except RuntimeError:  # loop already closed: nobody is waiting any more
-            pass
 
     def _apply_one(self, session: SqlSession, uow: SqlUnitOfWork, job: Any) -> Any:
         for attempt in (1, 2):
@@ -204,17 +204,13 @@ class GroupCommitWriter:
 
     def _drop_session(self) -> None:
         if self._session is not None:
-            try:
+            with contextlib.suppress(StoreError):
                 self._session.rollback()
-            except StoreError:
-                pass
             self._session.close()
             self._session = None
 
 
 def _incident_id() -> str:
-    import uuid
-
     return uuid.uuid4().hex[:12]
 
 

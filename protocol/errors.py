@@ -36,11 +36,13 @@ REASONS: dict[ErrorCode, str] = {
     ErrorCode.MALFORMED_XML: "The message is not well-formed UTF-8 XML.",
     ErrorCode.FORBIDDEN_XML: "The message uses an XML construct that is not allowed.",
     ErrorCode.SCHEMA_INVALID: "The message does not match its schema.",
-    ErrorCode.UNKNOWN_MESSAGE_TYPE: "The message type is not registered or does not match the body.",
+    ErrorCode.UNKNOWN_MESSAGE_TYPE:
+        "The message type is not registered or does not match the body.",
     ErrorCode.SENDER_MISMATCH: "SenderId is not the authenticated participant.",
     ErrorCode.NOT_AUTHORIZED: "The participant may not send this message type.",
     ErrorCode.DUPLICATE_CONFLICT: "This MessageId was already accepted with a different body.",
-    ErrorCode.SIGNATURE_INVALID: "The document signature is missing, invalid or from the wrong signer.",
+    ErrorCode.SIGNATURE_INVALID:
+        "The document signature is missing, invalid or from the wrong signer.",
     ErrorCode.BUSINESS_RULE: "The message violates a business rule.",
     ErrorCode.NOT_FOUND: "The requested object does not exist.",
     ErrorCode.RATE_LIMITED: "The participant is over its message rate; retry later.",

@@ -6,7 +6,10 @@ import sqlalchemy as sa
 
 from adapters.sql.session import SqlSession, insert_of
 from adapters.tables.declarations import (
-    declaration_taxes, declarations, goods_items, item_documents,
+    declaration_taxes,
+    declarations,
+    goods_items,
+    item_documents,
 )
 from handlers.ports import DeclarationState
 from protocol.bodies.declaration import CustomsDeclaration

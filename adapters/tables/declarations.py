@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from adapters.tables.base import (
-    ID, calendar_date, metadata, minor_units, participant_id, pk_column, text, timestamp,
+    ID,
+    calendar_date,
+    metadata,
+    minor_units,
+    participant_id,
+    pk_column,
+    text,
+    timestamp,
 )
 
 declarations = sa.Table(
