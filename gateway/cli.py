@@ -32,10 +32,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = _load(args)
     gwlogging.configure(config.logging.level, config.logging.format)
-    if args.workers and args.workers > 1:
-        from gateway.workers import run_workers  # type: ignore[import-not-found]
+    workers = args.workers or config.server.workers
+    if workers > 1:
+        from gateway.workers import run_workers
 
-        return int(run_workers(config, args.workers))
+        return int(run_workers(config, workers))
     try:
         import uvloop
 

@@ -123,13 +123,14 @@ class ServerSection:
     max_connections_per_participant: int = 100
     shutdown_grace_seconds: float = 30.0
     workers: int = 1
-    parse_threads: int = 0
+    rate_limit_per_second: float = 0.0
+    rate_limit_burst: int = 100
 
     def __post_init__(self) -> None:
         _port(self, "port")
         _at_least(self, 1, "max_frame_bytes", "max_inflight", "max_connections",
-                  "max_connections_per_participant", "workers")
-        _at_least(self, 0, "max_garbage", "parse_threads", "shutdown_grace_seconds")
+                  "max_connections_per_participant", "workers", "rate_limit_burst")
+        _at_least(self, 0, "max_garbage", "shutdown_grace_seconds", "rate_limit_per_second")
         _positive(self, "idle_timeout_seconds", "frame_timeout_seconds",
                   "handshake_timeout_seconds")
         if self.max_frame_bytes > MAX_FRAME_LIMIT:

@@ -28,6 +28,7 @@ from protocol.errors import (
     COUNTS_AS_GARBAGE,
     FrameTooLarge,
     InternalError,
+    RateLimited,
     TooManyErrors,
     UamsError,
 )
@@ -145,6 +146,11 @@ class UamsConnection(asyncio.Protocol):
         assert self.participant is not None
         started = time.perf_counter()
         pipeline = self.server.pipeline
+        if not self.server.rate_limiter.allow(self.participant.id):
+            error = RateLimited()
+            self._log(None, error, started, None)
+            self._append(_Slot(pipeline.rejection(error, self.participant.id)))
+            return
         try:
             prepared = pipeline.prepare(payload, self.participant)
         except UamsError as error:

@@ -17,6 +17,7 @@ from gateway.config import ServerSection
 from gateway.connection import UamsConnection
 from gateway.pipeline import Pipeline
 from gateway.pki import peer_identity
+from gateway.ratelimit import RateLimiter
 from gateway.writer import GroupCommitWriter
 from handlers.participants import Participant, ParticipantRegistry
 
@@ -44,6 +45,11 @@ class GatewayServer:
     listeners: list[Listener] = field(default_factory=list)
     connections: set[UamsConnection] = field(default_factory=set)
     per_participant: Counter[str] = field(default_factory=Counter)
+    rate_limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rate_limiter = RateLimiter(self.settings.rate_limit_per_second,
+                                        self.settings.rate_limit_burst)
 
     # connections ----------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Oracle backend: python-oracledb in thin mode (no Oracle client libraries needed)."""
