@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -13,8 +13,8 @@ from adapters.store import Store, open_store
 from gateway.config import Config, ConfigError
 from gateway.participants import load_participants
 from gateway.pipeline import Pipeline
-from gateway.pki import server_ssl_context
 from gateway.server import GatewayServer
+from gateway.tls import ReloadingServerContext
 from gateway.writer import GroupCommitWriter
 from protocol.schemas import SchemaSet
 
@@ -26,6 +26,9 @@ class Gateway:
     config: Config
     store: Store
     server: GatewayServer
+    tls: ReloadingServerContext
+    #: long-running tasks (TLS reload, …), cancelled when the gateway stops
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def tls_port(self) -> int | None:
@@ -36,6 +39,9 @@ class Gateway:
         return next((lst.port for lst in self.server.listeners if not lst.tls), None)
 
     async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.server.shutdown(self.config.server.shutdown_grace_seconds)
         self.store.close()
 
@@ -58,14 +64,15 @@ async def start_gateway(config: Config, *, reuse_port: bool = False) -> Gateway:
                                max_wait_seconds=config.store.batch_max_wait_ms / 1000,
                                queue_max=config.store.queue_max)
     writer.start()
-    tls = config.tls
-    ssl_context = server_ssl_context(tls.cert_file, tls.key_file, tls.ca_file, tls.crl_file)
-    server = GatewayServer(config.server, pipeline, writer, registry, ssl_context,
+    tls_context = ReloadingServerContext(config.tls)
+    server = GatewayServer(config.server, pipeline, writer, registry, tls_context.listening,
                            plaintext_participant=plaintext_participant)
     await server.listen_tls(config.server.host, config.server.port, reuse_port=reuse_port)
     if plaintext_participant is not None:
         await server.listen_plaintext(config.plaintext.host, config.plaintext.port)
-    return Gateway(config, store, server)
+    gateway = Gateway(config, store, server, tls=tls_context)
+    gateway.background.append(asyncio.create_task(tls_context.watch(), name="tls-reload"))
+    return gateway
 
 
 async def serve(config: Config, *, reuse_port: bool = False,

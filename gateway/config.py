@@ -145,6 +145,10 @@ class TlsSection:
     key_file: Path = Path("certs/dev/server.key")
     ca_file: Path = Path("certs/dev/ca.crt")
     crl_file: Path | None = Path("certs/dev/crl.pem")
+    reload_interval_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        _positive(self, "reload_interval_seconds")
 
 
 @dataclass(frozen=True, slots=True)

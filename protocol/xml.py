@@ -72,12 +72,28 @@ _FORBIDDEN_TEXT = re.compile(
 )
 
 
+#: UTF-16/32 byte-order marks. libxml2 decodes such a document and then reports its
+#: encoding as UTF-8 when no declaration names it, so the bytes are checked first.
+_WIDE_BOMS = (b"\xfe\xff", b"\xff\xfe")
+
+
+def _is_wide(payload: bytes) -> bool:
+    """True for UTF-16/UTF-32 text: a wide BOM, or a NUL byte where markup must start.
+
+    A UTF-8 document never holds a NUL byte (U+0000 is not an XML character), while
+    UTF-16 and UTF-32 spell the ASCII markup every document starts with using them.
+    """
+    return payload.startswith(_WIDE_BOMS) or b"\x00" in payload[:4]
+
+
 def parse_document(payload: bytes) -> etree._Element:
     """Parse one received document and return its root element.
 
     Raises `ForbiddenXml` for constructs UAMS/1 refuses and `MalformedXml` for
     anything that is not well-formed UTF-8 XML.
     """
+    if _is_wide(payload):
+        raise MalformedXml([Detail("The document must be encoded in UTF-8.")])
     try:
         root = etree.fromstring(payload, _parser())
     except etree.XMLSyntaxError as exc:

@@ -11,13 +11,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.session import Params, SqlSession
-from adapters.tables import metadata
-from adapters.tables.core import SEQUENCES
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 30_000
@@ -95,18 +92,29 @@ class SqliteStore:
         conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
         return conn
 
-    def prepare(self) -> None:
-        engine = sa.create_engine("sqlite://", creator=self._connect)
+    def raw_connection(self) -> sqlite3.Connection:
+        """A fresh connection with this store's pragmas (for SQLAlchemy/Alembic)."""
         try:
-            with engine.begin() as conn:
-                metadata.create_all(conn)
-                existing = {r[0] for r in conn.execute(sa.text("SELECT name FROM counters"))}
-                for seq in SEQUENCES.values():
-                    if seq.name not in existing:
-                        conn.execute(sa.text("INSERT INTO counters (name, value) VALUES (:n, 0)"),
-                                     {"n": seq.name})
+            return self._connect()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def prepare(self) -> None:
+        """Bring the file to the newest schema revision: SQLite upgrades itself on start."""
+        from adapters import migrations
+
+        if self._revision() != migrations.head():
+            migrations.upgrade(self)
+
+    def _revision(self) -> str | None:
+        conn = self.raw_connection()
+        try:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError:
+            return None  # no version table yet
         finally:
-            engine.dispose()
+            conn.close()
+        return None if row is None else str(row[0])
 
     def open_session(self) -> SqlSession:
         try:
