@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 import structlog
 
 from adapters.store import Store, open_store
+from gateway import signatures
 from gateway.config import Config, ConfigError
+from gateway.international import load_formats
 from gateway.participants import load_participants
 from gateway.pipeline import Pipeline
+from gateway.publisher import OutboxPublisher, publisher_for
+from gateway.retention import RetentionJob
+from gateway.rules import RulesWatcher
 from gateway.server import GatewayServer
 from gateway.tls import ReloadingServerContext
 from gateway.writer import GroupCommitWriter
@@ -29,6 +34,10 @@ class Gateway:
     tls: ReloadingServerContext
     #: long-running tasks (TLS reload, …), cancelled when the gateway stops
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    #: outbox → MQTT, when [mqtt] url is set; stopped after the writer has drained
+    publisher: OutboxPublisher | None = None
+    #: permit rules and risk profiles in force (reload with `rules.reload()` or SIGHUP)
+    rules: RulesWatcher | None = None
 
     @property
     def tls_port(self) -> int | None:
@@ -43,6 +52,8 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.server.shutdown(self.config.server.shutdown_grace_seconds)
+        if self.publisher is not None:
+            await self.publisher.stop()
         self.store.close()
 
 
@@ -55,14 +66,21 @@ async def start_gateway(config: Config, *, reuse_port: bool = False) -> Gateway:
         if plaintext_participant is None:
             raise ConfigError(f"[plaintext] participant {config.plaintext.participant!r} is not "
                               f"in {config.participants.file}")
+    international = load_formats(config.international)  # compiled before the store opens
+    rules = RulesWatcher(config.rules.file, check_seconds=config.rules.reload_check_seconds)
     store = open_store(config.store.url, sqlite_synchronous=config.store.sqlite_synchronous)
     await asyncio.to_thread(store.prepare)
     pipeline = Pipeline(SchemaSet(), registry, gateway_id=config.gateway.id,
                         timezone=config.gateway.timezone)
+    pipeline.alternate_formats.update(international)
+    rules.install(pipeline.extras)
+    signatures.install(pipeline, crl_file=config.tls.crl_file)
+    publisher = publisher_for(store, config.mqtt, gateway_id=config.gateway.id)
     writer = GroupCommitWriter(store, pipeline.apply,
                                max_batch=config.store.batch_max_messages,
                                max_wait_seconds=config.store.batch_max_wait_ms / 1000,
-                               queue_max=config.store.queue_max)
+                               queue_max=config.store.queue_max,
+                               on_batch=publisher.on_batch if publisher else None)
     writer.start()
     tls_context = ReloadingServerContext(config.tls)
     server = GatewayServer(config.server, pipeline, writer, registry, tls_context.listening,
@@ -70,8 +88,14 @@ async def start_gateway(config: Config, *, reuse_port: bool = False) -> Gateway:
     await server.listen_tls(config.server.host, config.server.port, reuse_port=reuse_port)
     if plaintext_participant is not None:
         await server.listen_plaintext(config.plaintext.host, config.plaintext.port)
-    gateway = Gateway(config, store, server, tls=tls_context)
+    gateway = Gateway(config, store, server, tls=tls_context, publisher=publisher, rules=rules)
+    gateway.background.append(asyncio.create_task(rules.watch(), name="rules-reload"))
+    if publisher is not None:
+        publisher.start()
     gateway.background.append(asyncio.create_task(tls_context.watch(), name="tls-reload"))
+    if config.retention.enabled:
+        job = RetentionJob(store, config.retention)
+        gateway.background.append(asyncio.create_task(job.run(), name="retention"))
     return gateway
 
 
@@ -85,6 +109,8 @@ async def serve(config: Config, *, reuse_port: bool = False,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if gateway.rules is not None:
+        loop.add_signal_handler(signal.SIGHUP, gateway.rules.request_reload)
     log.info("ready", tls_port=gateway.tls_port, plaintext_port=gateway.plaintext_port,
              store=gateway.store.dialect_name)
     await stop.wait()

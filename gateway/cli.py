@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.errors import StoreError
 from gateway.config import ConfigError, load_config
 
 DEFAULT_CONFIG = Path("config/gateway.toml")
@@ -36,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1:
         from gateway.workers import run_workers
 
-        return int(run_workers(config, workers))
+        return int(run_workers(config, workers, ready_file=args.ready_file))
     try:
         import uvloop
 
@@ -61,6 +62,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return run(args.files)
 
 
+def _registry_ids(path: Path) -> list[str]:
+    """Participant ids of the registry, read before its certificates exist."""
+    import tomllib
+
+    from gateway.participants import load_participants
+
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8"))["participant"]
+        return [str(table["id"]) for table in tables]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [p.id for p in load_participants(path)]  # raises the loader's precise error
+
+
 def cmd_certs(args: argparse.Namespace) -> int:
     from gateway import pki
     from gateway.participants import load_participants
@@ -68,8 +82,9 @@ def cmd_certs(args: argparse.Namespace) -> int:
     config = _load(args)
     directory = config.pki.dev_dir
     if args.action == "init":
+        # Certificates first: a signing ministry's registry entry needs its certificate.
+        pki.init_dev_pki(directory, _registry_ids(config.participants.file))
         registry = load_participants(config.participants.file, dev_cert_dir=directory)
-        pki.init_dev_pki(directory, [p.id for p in registry])
         print(f"development PKI ready in {directory} ({len(registry)} participants)")
     elif args.action == "issue":
         for pid in args.ids:
@@ -101,6 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_arguments(send_parser)
     send_parser.set_defaults(func=send.run)
 
+    from gateway import demo
+
+    demo_parser = sub.add_parser("demo", help="play 'a day at the border' against a running "
+                                              "gateway with the development certificates")
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(func=demo.run)
+
+    from gateway import sign
+
+    sign_parser = sub.add_parser("sign", help="sign the certificate of an envelope (to stdout)")
+    sign.add_arguments(sign_parser)
+    sign_parser.set_defaults(func=sign.run)
+
     validate = sub.add_parser("validate", help="check files against the UAMS/1 schemas offline")
     validate.add_argument("files", nargs="+", type=Path)
     validate.set_defaults(func=cmd_validate)
@@ -114,6 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = certs_sub.add_parser("revoke", help="put a participant certificate on the CRL")
     revoke.add_argument("ids", nargs="+", metavar="ID")
     certs.set_defaults(func=cmd_certs)
+
+    from gateway import db
+
+    db_parser = sub.add_parser("db", help="store schema (upgrade, current) and retention (purge)")
+    db.add_arguments(db_parser, _config_arg)
+    db_parser.set_defaults(func=lambda args: db.run(args, _load))
+
+    from gateway import mqtt_config
+
+    mqtt_parser = sub.add_parser("mqtt-config",
+                                 help="write a Mosquitto configuration (TLS listener, ACL)")
+    _config_arg(mqtt_parser)
+    mqtt_config.add_arguments(mqtt_parser)
+    mqtt_parser.set_defaults(func=lambda args: mqtt_config.run(args, _load(args)))
     return parser
 
 
@@ -124,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"uams-gateway: configuration error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:  # e.g. the database is down, or at another schema revision
+        print(f"uams-gateway: store error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -187,6 +187,22 @@ class StoreSection:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionSection:
+    """`[retention]`: background purge of stored payloads (decisions and history are kept)."""
+
+    enabled: bool = False
+    payload_max_age_days: int = 365
+    batch_size: int = 500
+    pause_ms: float = 100.0
+    interval_seconds: float = 3600.0
+
+    def __post_init__(self) -> None:
+        _at_least(self, 1, "payload_max_age_days", "batch_size")
+        _at_least(self, 0, "pause_ms")
+        _positive(self, "interval_seconds")
+
+
+@dataclass(frozen=True, slots=True)
 class ParticipantsSection:
     """`[participants]`: the participant registry file."""
 
@@ -194,10 +210,57 @@ class ParticipantsSection:
 
 
 @dataclass(frozen=True, slots=True)
+class RulesSection:
+    """`[rules]`: permit rules and risk profiles; re-read when the file changes or on SIGHUP
+    (`reload_check_seconds` = 0: only on SIGHUP)."""
+
+    file: Path = Path("config/rules.toml")
+    reload_check_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        _at_least(self, 0, "reload_check_seconds")
+
+
+@dataclass(frozen=True, slots=True)
 class PkiSection:
     """`[pki]`: where `certs init` writes the development PKI."""
 
     dev_dir: Path = Path("certs/dev")
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSection:
+    """`[mqtt]`: status notifications published to an MQTT broker (url "" = off).
+
+    `url` is `mqtt://host:port` or `mqtts://host:port` (TLS with `ca_file`, and
+    `cert_file`/`key_file` as the gateway's client certificate).
+    """
+
+    url: str = ""
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    client_id_prefix: str = "uams-gateway"
+    keepalive_seconds: int = 30
+    batch_size: int = 500
+    poll_interval_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+    ack_timeout_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.url:
+            scheme, sep, rest = self.url.partition("://")
+            if scheme not in ("mqtt", "mqtts") or not sep or not rest.split("@")[-1]:
+                raise SettingError("url", "must be empty, mqtt://host:port or mqtts://host:port")
+            if scheme == "mqtts" and self.ca_file is None:
+                raise SettingError("ca_file", "is required for an mqtts:// url")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise SettingError("key_file", "cert_file and key_file go together")
+        if not 1 <= len(self.client_id_prefix) <= 40:
+            raise SettingError("client_id_prefix", "must be 1 to 40 characters")
+        _at_least(self, 5, "keepalive_seconds")
+        _at_least(self, 1, "batch_size")
+        _positive(self, "poll_interval_seconds", "backoff_max_seconds", "ack_timeout_seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +276,31 @@ class LoggingSection:
 
 
 @dataclass(frozen=True, slots=True)
+class InternationalSection:
+    """`[international]`: international formats accepted natively (docs/international.md).
+
+    `sps_schema`: the main XSD of a UN/CEFACT SPSCertificate:17 pack; `wco_schema`: the main
+    XSD of a WCO DEC-DMS:2 pack (empty = that format is not accepted). The mapping
+    defaults apply where a foreign document has no value that fits the native body.
+    """
+
+    sps_schema: Path | None = None
+    wco_schema: Path | None = None
+    fallback_tax_id: str = "0000000000"
+    fallback_office: str = "AZ-INTL"
+    sps_validity_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not (len(self.fallback_tax_id) == 10 and self.fallback_tax_id.isascii()
+                and self.fallback_tax_id.isdigit()):
+            raise SettingError("fallback_tax_id", "must be 10 digits")
+        if not PARTICIPANT_ID.fullmatch(self.fallback_office):
+            raise SettingError("fallback_office", "must be 2 to 32 characters A-Z, 0-9 or '-'")
+        if not 1 <= self.sps_validity_days <= 3660:
+            raise SettingError("sps_validity_days", "must be between 1 and 3660")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration: one attribute per TOML section."""
 
@@ -221,9 +309,13 @@ class Config:
     tls: TlsSection = field(default_factory=TlsSection)
     plaintext: PlaintextSection = field(default_factory=PlaintextSection)
     store: StoreSection = field(default_factory=StoreSection)
+    retention: RetentionSection = field(default_factory=RetentionSection)
     participants: ParticipantsSection = field(default_factory=ParticipantsSection)
+    rules: RulesSection = field(default_factory=RulesSection)
     pki: PkiSection = field(default_factory=PkiSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    mqtt: MqttSection = field(default_factory=MqttSection)
+    international: InternationalSection = field(default_factory=InternationalSection)
 
 
 #: Section name -> its dataclass; derived from `Config`, the one place to add a section.

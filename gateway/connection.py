@@ -63,6 +63,8 @@ class UamsConnection(asyncio.Protocol):
         self.slots: deque[_Slot] = deque()
         self.garbage = 0
         self.closing = False       # no more frames are read; close once replies are out
+        self.peer_eof = False      # the peer half-closed: answer what it sent, then close
+        self._taking = False
         self.reading_paused = False
         self.writing_paused = False
         self.last_frame_at = time.monotonic()
@@ -107,7 +109,7 @@ class UamsConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.writing_paused = False
-        self._update_reading()
+        self._take_frames()
 
     # incoming -------------------------------------------------------------------------------
 
@@ -116,7 +118,22 @@ class UamsConnection(asyncio.Protocol):
             return
         try:
             self.decoder.receive_data(data)
-            while not self.closing:
+        except FrameTooLarge as error:
+            self._stop_with(error)
+            return
+        self._take_frames()
+
+    def _take_frames(self) -> None:
+        """Prepare the frames buffered so far, while the connection is below its bounds.
+
+        Frames past `max_inflight` (or while the peer does not read) stay in the
+        decoder, and reading pauses, until replies drain (PROTOCOL §2).
+        """
+        if self._taking:
+            return
+        self._taking = True
+        try:
+            while not self.closing and not self._saturated():
                 payload = self.decoder.next_frame()
                 if payload is None:
                     break
@@ -125,18 +142,26 @@ class UamsConnection(asyncio.Protocol):
                 self._on_frame(payload)
         except FrameTooLarge as error:
             self._stop_with(error)
+        finally:
+            self._taking = False
         if not self.decoder.in_frame:
             self.frame_started_at = None
         elif self.frame_started_at is None:
             self.frame_started_at = time.monotonic()
+        if self.peer_eof and not self.slots and self.transport is not None:
+            self.transport.close()  # the peer sent its last frame and everything is answered
+            return
         self._update_reading()
 
+    def _saturated(self) -> bool:
+        return self.writing_paused or len(self.slots) >= self.settings.max_inflight
+
     def eof_received(self) -> bool | None:
-        # The peer will send nothing more; finish replying, then close.
-        self.closing = True
-        self._flush()
+        # The peer will send nothing more: answer the frames it sent, then close.
+        self.peer_eof = True
+        self._take_frames()
         if self.transport is not None and self.transport.get_extra_info("sslcontext") is None:
-            return True  # plain TCP: keep writing the replies still in flight, then close
+            return True  # plain TCP: keep the transport open to write the replies
         return None
 
     def _on_frame(self, payload: bytes) -> None:
@@ -216,17 +241,19 @@ class UamsConnection(asyncio.Protocol):
                 return
         if not self.slots:
             self._drained.set()
-            if self.closing:
+            if self.closing or (self.peer_eof and not self.decoder.buffered):
                 transport.close()
                 return
-        self._update_reading()
+        if not self._taking and self.decoder.buffered:
+            self._take_frames()  # frames held back by max_inflight may go now
+        else:
+            self._update_reading()
 
     def _update_reading(self) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        should_pause = (self.closing or self.writing_paused
-                        or len(self.slots) >= self.settings.max_inflight)
+        should_pause = self.closing or self.peer_eof or self._saturated()
         if should_pause and not self.reading_paused:
             transport.pause_reading()
             self.reading_paused = True

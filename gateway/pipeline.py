@@ -67,8 +67,12 @@ class BodyFormat(Protocol):
     def validate(self, body: etree._Element) -> None:
         """Raise `SchemaInvalid` when the body does not match its own schemas."""
 
-    def to_native(self, body: etree._Element) -> etree._Element:
-        """The equivalent body element in the message type's UAMS namespace."""
+    def to_native(self, body: etree._Element, sender_id: str) -> etree._Element:
+        """The equivalent body element in the message type's UAMS namespace.
+
+        `sender_id` is the authenticated participant sending it (e.g. the
+        Declarant of a declaration, which foreign formats name differently).
+        """
 
 
 #: Checks a signed body and returns the element that was really signed (SECURITY 13);
@@ -89,7 +93,8 @@ class Pipeline:
         self.gateway_id = gateway_id
         self.zone = ZoneInfo(timezone)
         self.clock = clock
-        self.extras: dict[str, object] = {}
+        #: handed to handlers as ctx.extras; "zone" = the gateway's time zone (a tzinfo)
+        self.extras: dict[str, object] = {"zone": self.zone}
         #: (MessageType, body element's Clark name) → accepted alternate format
         self.alternate_formats: dict[tuple[str, str], BodyFormat] = {}
         #: MessageType → signature verifier, run after authorization
@@ -141,7 +146,7 @@ class Pipeline:
         if verifier is not None:
             message.body = verifier(message.body, participant)
         if alternate is not None:
-            message.body = alternate.to_native(message.body)
+            message.body = alternate.to_native(message.body, participant.id)
             self.schemas.validate(message.body)
         return Prepared(message, spec, participant, self.clock())
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import declaration, received, status
+from handlers import (
+    certificate,
+    control,
+    crossing,
+    declaration,
+    enforcement,
+    pull,
+    reports,
+    status,
+    transport,
+)
 from handlers.context import Context
 from handlers.outcomes import Outcome
 from protocol.envelope import Message
@@ -14,15 +24,15 @@ Handler = Callable[[Context, Message], Outcome]
 
 HANDLERS: dict[str, Handler] = {
     "CustomsDeclaration": declaration.lodge,
-    "ControlDecision": received.keep,
-    "ElectronicCertificate": received.keep,
-    "CertificateRevocation": received.keep,
-    "VehiclePreArrival": received.keep,
-    "BorderCrossing": received.keep,
-    "OffenseReport": received.keep,
+    "ControlDecision": control.decide,
+    "ElectronicCertificate": certificate.issue,
+    "CertificateRevocation": certificate.revoke,
+    "VehiclePreArrival": transport.announce,
+    "BorderCrossing": crossing.record,
+    "OffenseReport": enforcement.report,
     "StatusRequest": status.answer,
-    "PullRequest": received.keep,
-    "ReportRequest": received.keep,
+    "PullRequest": pull.answer,
+    "ReportRequest": reports.answer,
 }
 
 assert HANDLERS.keys() == REQUEST_TYPES.keys(), "every registered type needs a handler"

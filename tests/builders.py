@@ -74,3 +74,44 @@ def status_request(*, sender: str, reference: str | None = None, lrn: str | None
              else f"<LocalReferenceNumber>{lrn}</LocalReferenceNumber>")
     return envelope("StatusRequest", f'<StatusRequest xmlns="urn:uams:status:1">{inner}'
                     "</StatusRequest>", sender=sender, mid=mid)
+
+
+def certificate_body(*, number: str, cert_type: str = "PHYTOSANITARY",
+                     issued_at: str = "2026-12-01T09:00:00Z", valid_until: str = "2099-12-31",
+                     tax_id: str = "1234567890", origin: str = "GE",
+                     hs: tuple[str, ...] = ("080810",), cert_id: str | None = None) -> str:
+    id_attr = f' Id="{cert_id}"' if cert_id else ""
+    goods = "".join(f"<Goods><HSCode>{code}</HSCode><Description>Goods {code}</Description>"
+                    "</Goods>" for code in hs)
+    return (
+        f'<ElectronicCertificate xmlns="urn:uams:certificate:1"{id_attr}>'
+        f"<CertificateNumber>{escape(number)}</CertificateNumber>"
+        f"<CertificateType>{cert_type}</CertificateType><IssuedAt>{issued_at}</IssuedAt>"
+        f"<ValidUntil>{valid_until}</ValidUntil><ConsigneeTaxId>{tax_id}</ConsigneeTaxId>"
+        f"<OriginCountry>{origin}</OriginCountry>{goods}</ElectronicCertificate>"
+    )
+
+
+def certificate(*, sender: str = "MOA-0001", mid: str | None = None, **body: object) -> bytes:
+    return envelope("ElectronicCertificate", certificate_body(**body),  # type: ignore[arg-type]
+                    sender=sender, mid=mid)
+
+
+def revocation(*, number: str, sender: str = "MOA-0001", reason: str = "Withdrawn.",
+               mid: str | None = None) -> bytes:
+    return envelope("CertificateRevocation",
+                    '<CertificateRevocation xmlns="urn:uams:certificate:1">'
+                    f"<CertificateNumber>{escape(number)}</CertificateNumber>"
+                    f"<Reason>{escape(reason)}</Reason></CertificateRevocation>",
+                    sender=sender, mid=mid)
+
+
+def control_decision(*, number: str, decision: str = "RELEASED", sender: str = "SCC-OFF1",
+                     officer: str = "SCC-OFF1", note: str | None = None,
+                     mid: str | None = None) -> bytes:
+    note_xml = f"<Note>{escape(note)}</Note>" if note is not None else ""
+    return envelope("ControlDecision",
+                    '<ControlDecision xmlns="urn:uams:declaration:1">'
+                    f"<DeclarationNumber>{number}</DeclarationNumber>"
+                    f"<Decision>{decision}</Decision><Officer>{officer}</Officer>{note_xml}"
+                    "</ControlDecision>", sender=sender, mid=mid)

@@ -17,6 +17,7 @@ from gateway.pki import client_ssl_context, init_dev_pki
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTICIPANTS_FILE = ROOT / "config" / "participants.toml"
+RULES_FILE = ROOT / "config" / "rules.toml"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
@@ -48,6 +49,7 @@ def make_config(pki_dir: Path, tmp_path: Path, **env: str) -> Config:
         "UAMS_TLS_CA_FILE": str(pki_dir / "ca.crt"),
         "UAMS_TLS_CRL_FILE": str(pki_dir / "crl.pem"),
         "UAMS_PARTICIPANTS_FILE": str(PARTICIPANTS_FILE),
+        "UAMS_RULES_FILE": str(RULES_FILE),
         "UAMS_PKI_DEV_DIR": str(pki_dir),
         "UAMS_LOGGING_LEVEL": "WARNING",
     }

@@ -17,7 +17,11 @@ from hypothesis import strategies as st
 
 from protocol.errors import ErrorCode, FrameTooLarge
 from protocol.framing import (
-    DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, HEARTBEAT, FrameDecoder, encode_frame,
+    DEFAULT_MAX_FRAME_BYTES,
+    HEADER_BYTES,
+    HEARTBEAT,
+    FrameDecoder,
+    encode_frame,
 )
 
 DOC = b'<?xml version="1.0" encoding="UTF-8"?><Envelope xmlns="urn:uams:envelope:1"/>'

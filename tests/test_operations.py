@@ -90,7 +90,7 @@ async def test_one_canonical_log_line_per_message(connect) -> None:
     accepted, rejected = lines
     assert accepted["participant"] == "BRK-0001" and accepted["message_id"] == "logged-1"
     assert accepted["type"] == "CustomsDeclaration" and accepted["outcome"] == "accepted"
-    assert accepted["code"] == "REGISTERED" and accepted["latency_ms"] >= 0
+    assert accepted["code"] == "RELEASED" and accepted["latency_ms"] >= 0
     assert accepted["conn"].startswith("c")
     assert rejected["outcome"] == "rejected" and rejected["code"] == "MALFORMED_XML"
 

@@ -10,6 +10,7 @@ SQLite upgrades itself on start (`upgrade`, under a file lock).
 from __future__ import annotations
 
 import io
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +34,12 @@ _ENGINE_URLS = {
     "postgresql": "postgresql+psycopg://",
     "oracle": "oracle+oracledb://",
 }
+
+
+#: Any constant works; it only has to be the same for every gateway process.
+PG_MIGRATION_LOCK = 7_400_001
+#: Alembic's `context` and `op` are process-wide: one migration command at a time per process.
+_ALEMBIC = threading.RLock()
 
 
 class SchemaMismatch(StoreError):
@@ -86,7 +93,7 @@ def current(store: MigratableStore) -> str | None:
     """The database's revision; None for a database never migrated."""
     engine = engine_for(store)
     try:
-        with engine.connect() as conn:
+        with _ALEMBIC, engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except sa.exc.DBAPIError as exc:
         raise _store_error(exc) from exc
@@ -94,21 +101,35 @@ def current(store: MigratableStore) -> str | None:
         engine.dispose()
 
 
-def upgrade(store: MigratableStore, revision: str = "head") -> None:
-    """Migrate to `revision` (default: the newest). Safe to run from several processes at once.
+def upgrade(store: MigratableStore, revision: str = "head") -> str | None:
+    """Migrate to `revision` (default: the newest); returns the revision found before.
 
-    A database whose tables were created before migrations existed (same schema,
-    no version table) is adopted: stamped at the first revision, then upgraded.
+    Safe to run from several processes or nodes at once on PostgreSQL (advisory
+    lock) and SQLite (write lock): the later ones find nothing left to do. Oracle
+    commits every DDL statement by itself, so nothing can be held across a
+    migration there: run it from one place (see docs/oracle.md). A database whose
+    tables were created before migrations existed (same schema, no version
+    table) is adopted: stamped at the newest revision.
     """
     engine = engine_for(store)
     try:
-        with engine.begin() as conn:
+        with _ALEMBIC, engine.begin() as conn:
+            lock_for_migration(conn)
+            before = MigrationContext.configure(conn).get_current_revision()
             _adopt_unversioned(conn)
             command.upgrade(alembic_config(connection=conn), revision)
+            return before
     except sa.exc.DBAPIError as exc:
         raise _store_error(exc) from exc
     finally:
         engine.dispose()
+
+
+def lock_for_migration(conn: sa.Connection) -> None:
+    """Hold the migration lock until this transaction ends (PostgreSQL; SQLite's
+    `BEGIN IMMEDIATE` already holds the write lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
 
 
 def _adopt_unversioned(conn: sa.Connection) -> None:
@@ -149,7 +170,7 @@ def differences(store: MigratableStore) -> list[Any]:
 
     engine = engine_for(store)
     try:
-        with engine.connect() as conn:
+        with _ALEMBIC, engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             return list(compare_metadata(context, metadata))
     finally:
@@ -162,7 +183,8 @@ def offline_sql(dialect_name: str, revision: str = "head", start: str | None = N
     config = alembic_config(output=output)
     config.attributes["dialect_name"] = dialect_name
     target = f"{start}:{revision}" if start else revision
-    command.upgrade(config, target, sql=True)
+    with _ALEMBIC:
+        command.upgrade(config, target, sql=True)
     return output.getvalue()
 
 

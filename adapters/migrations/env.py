@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
+from adapters.migrations import lock_for_migration
 from adapters.tables import metadata
-
-#: Any constant works; it only has to be the same for every gateway process.
-PG_MIGRATION_LOCK = 7_400_001
 
 
 def _configure_common() -> dict[str, object]:
@@ -24,13 +24,11 @@ def run_offline() -> None:
         context.run_migrations()
 
 
-def _run_on(connection: object) -> None:
+def _run_on(connection: Any) -> None:
     context.configure(connection=connection, **_configure_common())
     with context.begin_transaction():
-        if connection.dialect.name == "postgresql":  # type: ignore[attr-defined]
-            # Several nodes may start `db upgrade` at once: one migrates, the others wait.
-            connection.exec_driver_sql(  # type: ignore[attr-defined]
-                f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
+        # Several nodes may start `db upgrade` at once: one migrates, the others wait.
+        lock_for_migration(connection)
         context.run_migrations()
 
 

@@ -18,6 +18,7 @@ the pool.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -55,6 +56,9 @@ class OracleFlavor:
     """What Oracle does its own way (see `adapters.sql.session.Flavor`)."""
 
     dialect = oracle_dialect.dialect()
+    # No implicit `RETURNING id INTO :ret_0` on every INSERT: only `insert_returning_id`
+    # asks for the key, with its own output variable.
+    dialect.insert_returning = False
 
     def begin(self, cursor: Any) -> None:
         """Oracle opens a transaction with the first change; nothing to send."""
@@ -237,8 +241,6 @@ class OracleStore:
 
     def close(self) -> None:
         if self._pool is not None:
-            try:
+            with contextlib.suppress(oracledb.Error):
                 self._pool.close(force=True)
-            except oracledb.Error:
-                pass
             self._pool = None

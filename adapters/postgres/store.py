@@ -53,7 +53,11 @@ class PostgresFlavor:
         return int(cursor.fetchone()[0])
 
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int:
-        cursor.execute(f"{sql} RETURNING id", params)
+        # The dialect already ends an INSERT into a table with an identity key with
+        # `RETURNING <table>.id`; a statement without it gets one.
+        if " RETURNING " not in sql:
+            sql = f"{sql} RETURNING id"
+        cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
 
 

@@ -10,7 +10,15 @@ Conventions that keep the schema portable across SQLite, PostgreSQL and Oracle:
 Each area of the domain has its own module; all share `metadata`.
 """
 
-from adapters.tables import core, declarations, outbox  # noqa: F401  (register their tables)
+# imported to register their tables
+from adapters.tables import (  # noqa: F401
+    certificates,
+    core,
+    declarations,
+    enforcement,
+    outbox,
+    transport,
+)
 from adapters.tables.base import metadata
 
 __all__ = ["metadata"]

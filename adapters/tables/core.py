@@ -30,6 +30,7 @@ message_payloads = sa.Table(
               primary_key=True),
     timestamp("received_at"),
     sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Index(None, "received_at"),  # retention purges by age in small batches
 )
 
 #: Append-only history of every status change of every object.
