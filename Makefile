@@ -33,8 +33,10 @@ lint: install
 bench: install certs
 	$(BIN)/python bench/ingest.py
 
+# "A day at the border" against the running gateway of `make run` (start it in another
+# terminal first); e.g. DEMO_ARGS="--port 7500" for another address.
 demo: install certs
-	$(BIN)/uams-gateway demo
+	$(BIN)/uams-gateway demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) var certs/dev .pytest_cache .mypy_cache

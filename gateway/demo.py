@@ -33,7 +33,7 @@ async def play(host: str, port: int, pki_dir: Path, out: TextIO = sys.stdout, *,
     player = Player(host, port, pki_dir, out, server_hostname)
     try:
         now = datetime.now(UTC)
-        day = Day(now.date().isoformat(), f"BAKU-{player.run}", f"RED-BRIDGE-{player.run}")
+        day = Day(f"BAKU-{player.run}", f"RED-BRIDGE-{player.run}")
         player.say(f"A day at the border (run {player.run}) against {host}:{port}")
         for scene in SCENES:
             await scene(player, day, now)

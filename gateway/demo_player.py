@@ -111,7 +111,6 @@ class Player:
 class Day:
     """What the scenario registered, to check the reports against."""
 
-    today: str
     office: str
     point: str
     declared: list[tuple[m.Declaration, str]] = field(default_factory=list)  # (it, number)

@@ -65,15 +65,18 @@ async def released_at_once(p: Player, day: Day, now: datetime) -> None:
 
 async def waits_for_certificate(p: Player, day: Day, now: datetime) -> None:
     p.say("10:00  A trader's tomatoes wait for their certificate")
+    # consigned to a customer of its own, new on every run: no earlier certificate counts
+    customer = f"7{int(p.run, 16):09d}"
     decl = _decl(p, day, "TOMATOES", "TRD-0001", (
         m.Item("070200", "Fresh tomatoes", "TR", D("6000.00")),),
-        taxes=(("VAT", D("1836.00"), "AZN"),))
+        consignee_tax_id=customer, taxes=(("VAT", D("1836.00"), "AZN"),))
     number = await declare(p, day, decl, "tomatoes (no certificate yet)",
                            status="AWAITING_CERTIFICATES", final="ARRIVED")
     p.check("MOA-0001", f"phytosanitary certificate PHY-{p.run}-2 for tomatoes", await p.send(
         "MOA-0001", "ElectronicCertificate", m.certificate(
             f"PHY-{p.run}-2", "PHYTOSANITARY", _iso(now - timedelta(days=1)),
-            in_days(now, 30), (("070200", "Fresh tomatoes"),), origin="TR")), status="VALID")
+            in_days(now, 30), (("070200", "Fresh tomatoes"),), origin="TR",
+            tax_id=customer)), status="VALID")
     reply = await p.send("TRD-0001", "StatusRequest", m.status_request(lrn=decl.lrn))
     status = reply.body.findtext(S + "Status") if reply.message_type == "StatusResponse" else ""
     p.verify(f"TRD-0001  asks about {decl.lrn}", status == "RELEASED",

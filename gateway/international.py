@@ -74,7 +74,8 @@ class SchemaPack:
             raise SchemaInvalid(body_details(schema.error_log, body))
 
 
-_NAMESPACE_IN_TEXT = re.compile(r"\{[^}]*\}")
+#: `{urn:…}` / `{http://…}` of a qualified name; not a pattern quantifier such as `{6,10}`
+_NAMESPACE_IN_TEXT = re.compile(r"\{[^{}]*:[^{}]*\}")
 
 
 def body_details(error_log: etree._ListErrorLog, body: etree._Element) -> list[Detail]:

@@ -31,6 +31,7 @@ import fcntl
 import os
 import random
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +46,7 @@ from adapters.mqtt.link import BrokerUnavailable, MqttLink, parse_broker_url, tl
 from adapters.repositories.outbox import Claim, Published, SqlOutboxRelay
 from adapters.sql.session import SqlSession
 from adapters.store import Store
-from gateway.config import MqttSection
+from gateway.config import ConfigError, MqttSection
 from protocol import replies
 from protocol.answers import NotificationView, status_notification_body
 
@@ -124,12 +125,16 @@ class OutboxPublisher:
                           f"-{os.getpid()}-{random.randrange(16**6):06x}")
         self.state = PublisherState(active=store.dialect_name != "sqlite")
         self._lease = _lease_for(store)
-        self._tls = None
+        self._tls: ssl.SSLContext | None = None
         if self.address.tls:
             assert settings.ca_file is not None
-            self._tls = tls_context(str(settings.ca_file),
-                                    str(settings.cert_file) if settings.cert_file else None,
-                                    str(settings.key_file) if settings.key_file else None)
+            try:
+                self._tls = tls_context(str(settings.ca_file),
+                                        str(settings.cert_file) if settings.cert_file else None,
+                                        str(settings.key_file) if settings.key_file else None)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"[mqtt] ca_file, cert_file, key_file: cannot load the TLS "
+                                  f"files ({exc.strerror or exc})") from None
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uams-publisher")
         self._session: SqlSession | None = None
         self._relay: SqlOutboxRelay | None = None
@@ -222,6 +227,8 @@ class OutboxPublisher:
         """Rounds while there is work, otherwise wait for a nudge or the poll interval."""
         store_delay = INITIAL_BACKOFF_SECONDS
         while not self._stopping:
+            if not link.connected:  # noticed even while idle, within a poll interval
+                raise BrokerUnavailable(link.lost_reason or "connection lost")
             self._wake.clear()
             try:
                 more = await self._round(link)

@@ -22,7 +22,8 @@ from typing import BinaryIO
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
-from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.signer import XMLSigner
 
 from protocol import namespaces as ns
 from protocol.envelope import PARTICIPANT_ID, body_element, header_fields

@@ -27,12 +27,8 @@ from pathlib import Path
 import structlog
 from cryptography import x509
 from lxml import etree
-from signxml import (
-    DigestAlgorithm,
-    SignatureConfiguration,
-    SignatureMethod,
-    XMLVerifier,
-)
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from gateway.pipeline import Pipeline
 from handlers.participants import Participant

@@ -40,6 +40,9 @@ def issue(ctx: Context, message: Message) -> Accepted:
     body = read_certificate(message.body)
     if not may_issue(ctx.participant, body.cert_type):
         raise NotAuthorized()
+    # One at a time per consignee with declarations that may wait for this certificate:
+    # one lodged on another node at this moment is then seen below, or sees this one.
+    ctx.uow.clearance.lock_consignee(body.consignee_tax_id)
     certificates = ctx.uow.certificates
     if certificates.by_number(body.number) is not None:
         raise rule_violation("CERTIFICATE_NUMBER_UNIQUE",
@@ -67,6 +70,8 @@ def revoke(ctx: Context, message: Message) -> Accepted:
         raise NotFound()  # another ministry's certificate is as invisible as a missing one
     if not may_issue(ctx.participant, cert.cert_type):
         raise NotAuthorized()
+    ctx.uow.clearance.lock_consignee(cert.consignee_tax_id)  # see issue()
+    cert = ctx.uow.certificates.by_number(body.number) or cert  # as of holding the lock
     if cert.status == REVOKED:
         raise rule_violation("CERTIFICATE_NOT_REVOKED",
                              f"Certificate {cert.number} is already revoked.")

@@ -4,8 +4,9 @@ The crossing is registered as `AZ-BCR-<year>-<7 digits>`. It is matched to a
 pre-arrival: the one named by PreArrivalNumber (which must exist, be still
 ANNOUNCED and be for the same vehicle, crossing point and direction), or else
 the open (ANNOUNCED) pre-arrival of the same vehicle, point and direction
-whose ExpectedAt is nearest to CrossedAt. Matched: status RECORDED and the
-pre-arrival becomes CROSSED. Not matched: status UNANNOUNCED, with a note.
+whose ExpectedAt is nearest to CrossedAt, at most `MATCH_WINDOW` away.
+Matched: status RECORDED and the pre-arrival becomes CROSSED. Not matched:
+status UNANNOUNCED, with a note.
 
 The crossed declarations are those the crossing lists plus those linked to
 its pre-arrival. A RELEASED import crossing on ENTRY becomes ARRIVED, a
@@ -16,6 +17,8 @@ crossing's own (RECORDED or UNANNOUNCED).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from handlers.context import Context
 from handlers.declaration import KIND as DECLARATION
@@ -43,6 +46,8 @@ CROSSED_STATUS: dict[tuple[str, str], str] = {
 }
 
 _PATH = "/Envelope/Body/BorderCrossing"
+#: A crossing without PreArrivalNumber is matched only to a pre-arrival expected this close
+MATCH_WINDOW = timedelta(days=7)
 
 
 def crossing_number(year: int, n: int) -> str:
@@ -68,11 +73,13 @@ def _open_pre_arrival(ctx: Context, body: BorderCrossing) -> PreArrivalState | N
         vehicle_key=vehicle_key(body.vehicle_registration),
         border_crossing_point=body.border_crossing_point, direction=body.direction,
         status=ANNOUNCED)
-    if not candidates:
-        return None
     crossed = parse_time(body.crossed_at)
+    distance = {pre.id: abs(parse_time(pre.expected_at) - crossed) for pre in candidates}
+    in_window = [pre for pre in candidates if distance[pre.id] <= MATCH_WINDOW]
+    if not in_window:
+        return None
     # nearest ExpectedAt wins; on a tie the earlier announcement (min is stable)
-    return min(candidates, key=lambda pre: abs(parse_time(pre.expected_at) - crossed))
+    return min(in_window, key=lambda pre: distance[pre.id])
 
 
 def _move(ctx: Context, state: DeclarationState, body: BorderCrossing, number: str) -> str | None:

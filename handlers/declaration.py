@@ -81,6 +81,8 @@ def lodge(ctx: Context, message: Message) -> Accepted:
     if len(set(seqs)) != len(seqs):
         raise rule_violation("ITEM_SEQUENCE_UNIQUE", "GoodsItem SequenceNumbers must be unique.")
     rules = current_rules(ctx.extras)
+    if any(rules.required(item.hs_code) for item in body.items):
+        ctx.uow.clearance.lock_consignee(body.consignee_tax_id)  # see certificate.issue
     facts = _facts_of(body, ctx.registration_date)
     check = cross_check(facts, rules, ctx.uow.certificates)
     if check.failures:

@@ -316,6 +316,10 @@ class CertificateLink:
 class ClearanceRepository(Protocol):
     """Declarations seen by the single-window decision: facts, waits and links."""
 
+    def lock_consignee(self, consignee_tax_id: str) -> None:
+        """Hold the consignee's clearance lock until the transaction ends, so that
+        declarations and certificates of one consignee are decided one at a time."""
+
     def facts(self, declaration_id: int) -> DeclarationFacts | None: ...
 
     def set_waits(self, declaration_id: int, waits: list[CertificateWait]) -> None:

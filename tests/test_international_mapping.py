@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
+from gateway.config import ConfigError, load_config
 from protocol import namespaces as ns
 from protocol.errors import BusinessRuleViolation, SchemaInvalid
 from protocol.international.common import MappingDefaults, hs_code, mass_text, tax_id
@@ -250,3 +251,12 @@ def test_value_normalisers() -> None:
                                                            "12.346"]
     assert [tax_id(v, DEFAULTS) for v in ("1234567890", "az1234567890", "GB123", None)] == [
         "1234567890", "1234567890", "0000000000", "0000000000"]
+
+
+@pytest.mark.parametrize(("key", "value"), [("FALLBACK_TAX_ID", "12345"),
+                                            ("FALLBACK_OFFICE", "baku main"),
+                                            ("SPS_VALIDITY_DAYS", "0")])
+def test_international_settings_are_checked(key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"UAMS_INTERNATIONAL_{key}"):
+        load_config(None, environ={f"UAMS_INTERNATIONAL_{key}": value})
+    assert load_config(None, environ={}).international.sps_schema is None

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from gateway.app import start_gateway
+from gateway.client import UamsClient, parse_reply
 from gateway.config import ConfigError, load_config
 from gateway.publisher import notification_envelope, topic_of
 from protocol.answers import NotificationView
 from protocol.schemas import SchemaSet
+from tests.builders import declaration
+from tests.conftest import client_context, make_config
+from tests.test_mqtt_link import free_port
 
 
 def mqtt(**env: str):  # type: ignore[no-untyped-def]
@@ -61,3 +68,26 @@ def test_notification_payload_validates_and_escapes() -> None:
     assert root.findtext(".//{urn:uams:status:1}Note") == 'x < y & "z"'
     assert root.findtext(".//{urn:uams:envelope:1}MessageId") == "N.BRK-0001.7"
     assert topic_of("BRK-0001") == "uams/v1/BRK-0001/status"
+
+
+async def test_an_unreachable_broker_does_not_hold_up_the_gateway(pki_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    """Receipts as usual, notifications wait in the outbox, and the gateway stops promptly."""
+    config = make_config(pki_dir, tmp_path, MQTT_URL=f"mqtt://127.0.0.1:{free_port()}",
+                         MQTT_BACKOFF_MAX_SECONDS="0.3", MQTT_POLL_INTERVAL_SECONDS="0.1")
+    gateway = await start_gateway(config)
+    publisher = gateway.publisher
+    assert publisher is not None and gateway.tls_port is not None
+    try:
+        async with await UamsClient.connect("127.0.0.1", gateway.tls_port,
+                                            client_context(pki_dir, "BRK-0001"),
+                                            server_hostname="localhost") as client:
+            assert parse_reply(await client.request(declaration())).is_receipt
+        async with asyncio.timeout(5):
+            while publisher.state.last_error is None:
+                await asyncio.sleep(0.02)
+        assert not publisher.state.connected and publisher.state.published == 0
+    finally:
+        started = time.monotonic()
+        await gateway.stop()
+        assert time.monotonic() - started < 3

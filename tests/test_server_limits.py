@@ -341,11 +341,10 @@ async def test_max_inflight_stops_reading_one_frame_at_a_time(start: Start, raw:
     gw = await start(SERVER_MAX_INFLIGHT="4")
     conn = await raw(gw)
     with gated_writer(gw) as (gate, probe):
-        for i in range(12):
+        for i in range(4):  # each frame read on its own
             conn.send(declaration(mid=f"bp1-{i}"))
-            await conn.writer.drain()
-            await asyncio.sleep(0.02)
-        await wait_until(lambda: probe.submitted >= 4)
+            await wait_until(lambda i=i: probe.submitted == i + 1)  # type: ignore[misc]
+        conn.send(*(declaration(mid=f"bp1-{i}") for i in range(4, 12)))
         await asyncio.sleep(0.3)
         [server_conn] = gw.server.connections
         assert server_conn.reading_paused
@@ -498,12 +497,12 @@ async def test_idle_connection_is_closed(start: Start, raw: Open) -> None:
 
 
 async def test_idle_timeout_does_not_cut_a_busy_connection(start: Start, raw: Open) -> None:
-    gw = await start(SERVER_IDLE_TIMEOUT_SECONDS="1")
+    gw = await start(SERVER_IDLE_TIMEOUT_SECONDS="2")
     conn = await raw(gw)
-    for _ in range(8):  # 2 s of traffic, never 1 s without a frame
+    for _ in range(20):  # 4 s of traffic, never 2 s without a frame
         conn.send(b"")
         assert await conn.frame() == b""
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.2)
 
 
 # -- who may connect -----------------------------------------------------------------------------

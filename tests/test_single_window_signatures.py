@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureMethod, XMLSigner
+from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier
 
 from gateway import pki
 from gateway.app import Gateway, start_gateway
@@ -24,13 +24,14 @@ from gateway.signatures import CertificateSignatures
 from handlers.participants import Participant, Role
 from protocol.envelope import body_element
 from protocol.errors import SignatureInvalid
-from tests.builders import certificate, status_request
+from tests.builders import certificate, certificate_body, envelope, status_request
 from tests.conftest import PARTICIPANTS_FILE, ROOT
 from tests.single_window_support import Connect, connector, send, single_window_config
 
 module_loop = pytest.mark.asyncio(loop_scope="module")
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
+CERT = "{urn:uams:certificate:1}"
 EXAMPLE_01 = ROOT / "examples" / "valid" / "01-certificate-phytosanitary.MOA-0001.xml"
 
 
@@ -121,7 +122,7 @@ async def test_missing_signature_is_refused_for_a_signing_ministry(connect) -> N
 async def test_altered_content_is_refused(connect, pki_dir: Path) -> None:
     moa = await connect("MOA-0001")
     root, body = body_of(signed(pki_dir, certificate(number="SIG-ALTERED", cert_id="c-alt")))
-    body.find("{urn:uams:certificate:1}ConsigneeTaxId").text = "9999999999"  # type: ignore[union-attr]
+    body.find(CERT + "ConsigneeTaxId").text = "9999999999"  # type: ignore[union-attr]
     reply = await send(moa, etree.tostring(root))
     assert reply.code == "SIGNATURE_INVALID"
     await assert_not_registered(connect, "SIG-ALTERED")
@@ -137,19 +138,24 @@ async def test_signature_by_another_key_is_refused(connect, pki_dir: Path) -> No
 @module_loop
 async def test_signature_wrapping_is_refused(connect, pki_dir: Path) -> None:
     """The signed certificate moved into the signature (a wrapper the schema does not look
-    into) and a forged certificate put in its place: signxml alone would verify it."""
+    into) and a forged certificate put in its place. signxml alone verifies this document
+    (asserted first); the gateway must not."""
     moa = await connect("MOA-0001")
     _, original = body_of(signed(pki_dir, certificate(number="XSW-ORIGINAL", cert_id="c1")))
     signature = original.find(DS + "Signature")
     assert signature is not None
     original.remove(signature)
-    wrapper = etree.SubElement(signature, DS + "Object")
-    wrapper.append(original)
-    root, _ = body_of(certificate(number="XSW-FORGED", tax_id="9999999999"))
-    forged = body_element(root)
-    assert forged is not None
-    forged.append(signature)
-    reply = await send(moa, etree.tostring(root))
+    wrapped = etree.tostring(signature).decode().replace(
+        "</ds:Signature>",
+        f"<ds:Object>{etree.tostring(original).decode()}</ds:Object></ds:Signature>")
+    forged = certificate_body(number="XSW-FORGED", tax_id="9999999999").replace(
+        "</ElectronicCertificate>", wrapped + "</ElectronicCertificate>")
+    fooled = XMLVerifier().verify(forged.encode(),
+                                  x509_cert=(pki_dir / "MOA-0001.crt").read_text())
+    assert not isinstance(fooled, list) and fooled.signed_xml is not None
+    assert fooled.signed_xml.findtext(CERT + "CertificateNumber") == "XSW-ORIGINAL"
+
+    reply = await send(moa, envelope("ElectronicCertificate", forged, sender="MOA-0001"))
     assert reply.code == "SIGNATURE_INVALID"
     await assert_not_registered(connect, "XSW-FORGED", "XSW-ORIGINAL")
 
@@ -238,7 +244,7 @@ def test_verifier_returns_what_was_signed_and_checks_the_crl(tmp_path: Path) -> 
     result = verifier(body, _ministry(cert_pem))
     assert result is not body and result.tag == body.tag
     assert result.find(DS + "Signature") is None
-    assert result.findtext("{urn:uams:certificate:1}CertificateNumber") == "CRL-1"
+    assert result.findtext(CERT + "CertificateNumber") == "CRL-1"
 
     pki.revoke(tmp_path, "MOA-0001")
     with pytest.raises(SignatureInvalid):

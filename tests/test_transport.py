@@ -97,12 +97,15 @@ async def test_crossing_finds_the_open_pre_arrival_of_the_vehicle(connect) -> No
 
 
 async def test_crossing_without_pre_arrival_is_recorded_unannounced(connect) -> None:
-    bcp = await connect("BCP-0001")
+    brk, bcp = await connect("BRK-0001"), await connect("BCP-0001")
+    stale = (await accepted(brk, pre_arrival(vehicle="NOBODY1",
+                                             expected_at="2026-11-26T09:00:00+04:00"))).reference
     reply = await accepted(bcp, crossing(vehicle="NOBODY1"))
     assert reply.status == "UNANNOUNCED"
     note = "No pre-arrival was announced for this vehicle."
     assert await status_of(bcp, "BCP-0001", reply.reference) == Status(
         "CROSSING", "UNANNOUNCED", [("UNANNOUNCED", note)])
+    assert await current(brk, stale) == "ANNOUNCED"  # expected 8 days earlier: too far to match
 
 
 async def test_crossing_pre_arrival_must_exist_and_match(connect) -> None:

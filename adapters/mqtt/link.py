@@ -133,6 +133,13 @@ class MqttLink:
     def connected(self) -> bool:
         return self._watcher is not None and not self._watcher.done()
 
+    @property
+    def lost_reason(self) -> str | None:
+        """Why the connection ended, once it has."""
+        if self._watcher is None or not self._watcher.done() or self._watcher.cancelled():
+            return None
+        return self._watcher.result()
+
     async def publish_in_order(self, messages: Sequence[tuple[str, bytes]]) -> None:
         """Publish (topic, payload) pairs at QoS 1 and wait for every PUBACK.
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from adapters.errors import StoreConflict
 from adapters.sql.session import SqlSession, insert_of
-from adapters.tables.certificates import declaration_certificates, declaration_waits
+from adapters.tables.certificates import (
+    clearance_locks,
+    declaration_certificates,
+    declaration_waits,
+)
 from adapters.tables.declarations import declarations, goods_items, item_documents
 from handlers.ports import CertificateLink, CertificateWait, DeclarationFacts, ItemFacts
 
@@ -25,6 +30,14 @@ _items = (sa.select(gi.seq, gi.hs_code, gi.origin_country, gi.invoice_amount)
 _documents = (sa.select(doc.item_seq, doc.doc_type, doc.number)
               .where(doc.declaration_id == sa.bindparam("id"))
               .order_by(doc.item_seq, doc.position))
+
+_bump_lock = (
+    sa.update(clearance_locks)
+    .where(clearance_locks.c.consignee_tax_id == sa.bindparam("tax_id"))
+    .values(version=clearance_locks.c.version + sa.literal_column("1"))
+)
+_first_lock = insert_of(clearance_locks)
+_LOCK_SAVEPOINT = "consignee_lock"
 
 _delete_waits = sa.delete(declaration_waits).where(w.declaration_id == sa.bindparam("id"))
 _insert_wait = insert_of(declaration_waits)
@@ -45,6 +58,22 @@ _relying_on = (sa.select(link.declaration_id).distinct()
 class SqlClearanceRepository:
     def __init__(self, db: SqlSession) -> None:
         self.db = db
+
+    def lock_consignee(self, consignee_tax_id: str) -> None:
+        # The UPDATE takes the row lock. The consignee's first INSERT waits for another
+        # node's racing INSERT and then fails on the primary key: that row is then there.
+        params = {"tax_id": consignee_tax_id}
+        if self.db.execute(_bump_lock, params) == 1:
+            return
+        self.db.savepoint(_LOCK_SAVEPOINT)
+        try:
+            self.db.execute(_first_lock, {"consignee_tax_id": consignee_tax_id, "version": 1})
+        except StoreConflict:
+            self.db.rollback_to(_LOCK_SAVEPOINT)
+            self.db.release(_LOCK_SAVEPOINT)
+            self.db.execute(_bump_lock, params)
+            return
+        self.db.release(_LOCK_SAVEPOINT)
 
     def facts(self, declaration_id: int) -> DeclarationFacts | None:
         params = {"id": declaration_id}

@@ -18,8 +18,8 @@ from handlers.ports import FinancialRow, ForeignExchangeRow, ReportPeriod, Traff
 d = declarations.c
 t = declaration_taxes.c
 c = crossings.c
-_ZERO = sa.literal_column("0")
-_ONE = sa.literal_column("1")
+_ZERO: sa.ColumnElement[int] = sa.literal_column("0")
+_ONE: sa.ColumnElement[int] = sa.literal_column("1")
 
 
 def _declarations_in_period(stmt: sa.Select[tuple[object, ...]],

@@ -90,7 +90,9 @@ class SqlPreArrivalRepository:
 
     def _state(self, row: Row) -> PreArrivalState:
         numbers = tuple(str(r[0]) for r in self.db.fetchall(_pre_numbers, {"id": row[0]}))
-        return PreArrivalState(int(row[0]), *row[1:], declaration_numbers=numbers)
+        (pk, number, announcer, direction, point, expected_at, key, status, changed) = row
+        return PreArrivalState(int(pk), number, announcer, direction, point, expected_at, key,
+                               status, changed, numbers)
 
 
 class SqlCrossingRepository:

@@ -78,4 +78,18 @@ declaration_certificates = sa.Table(
     sa.Index(None, "certificate_number"),
 )
 
-__all__ = ["certificate_goods", "certificates", "declaration_certificates", "declaration_waits"]
+
+#: One row per consignee tax id that certificates or waiting declarations concern. Lodging a
+#: declaration that needs certificates, registering and revoking a certificate all update the
+#: consignee's row first, so that on PostgreSQL and Oracle (READ COMMITTED, several nodes) a
+#: declaration and a certificate for the same consignee are decided one after the other: a
+#: certificate never misses a declaration that starts waiting for it at the same moment.
+clearance_locks = sa.Table(
+    "clearance_locks",
+    metadata,
+    sa.Column("consignee_tax_id", sa.String(10), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+__all__ = ["certificate_goods", "certificates", "clearance_locks", "declaration_certificates",
+           "declaration_waits"]
