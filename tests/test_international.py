@@ -46,7 +46,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
                           remove_comments=True)
 
 
-def test_registry(tmp_path: Path) -> Path:
+def non_signing_registry(tmp_path: Path) -> Path:
     """The shipped registry with every ministry non-signing: the samples are signed by
     foreign NPPO keys, which no ministry of ours holds."""
     text = re.sub(r"(?m)^signing = true$", "signing = false", PARTICIPANTS_FILE.read_text())
@@ -55,14 +55,12 @@ def test_registry(tmp_path: Path) -> Path:
     return path
 
 
-test_registry.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
 
 def international_config(pki_dir: Path, tmp_path: Path, sps_pack: Path = SPS_PACKS["estandar"],
                          **env: str) -> Config:
     return make_config(pki_dir, tmp_path, INTERNATIONAL_SPS_SCHEMA=str(sps_pack),
                        INTERNATIONAL_WCO_SCHEMA=str(WCO_PACK),
-                       PARTICIPANTS_FILE=str(test_registry(tmp_path)), **env)
+                       PARTICIPANTS_FILE=str(non_signing_registry(tmp_path)), **env)
 
 
 @pytest.fixture
