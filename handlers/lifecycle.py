@@ -12,6 +12,5 @@ def record_status(ctx: Context, *, kind: str, reference: str, status: str,
                   parties: set[str], note: str | None = None) -> None:
     ctx.uow.events.append(object_kind=kind, reference=reference, status=status,
                           at=ctx.received_at, note=note, message_pk=ctx.message_pk)
-    for recipient in sorted(recipients(parties, ctx.registry)):
-        ctx.uow.outbox.add(recipient_id=recipient, at=ctx.received_at, reference=reference,
-                           kind=kind, status=status, note=note)
+    ctx.uow.outbox.add_for(sorted(recipients(parties, ctx.registry)), at=ctx.received_at,
+                           reference=reference, kind=kind, status=status, note=note)

@@ -98,6 +98,10 @@ class Outbox(Protocol):
             note: str | None = None) -> int:
         """Queue one status notification; returns its per-recipient sequence number."""
 
+    def add_for(self, recipient_ids: list[str], *, at: str, reference: str, kind: str,
+                status: str, note: str | None = None) -> None:
+        """Queue the same status notification for several recipients (one Seq each)."""
+
     def lock_stream(self, recipient_id: str) -> int:
         """Hold the recipient's stream until the transaction ends; returns its last Seq (0: none).
 

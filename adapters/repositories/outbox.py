@@ -42,6 +42,7 @@ _bump = (
     .where(recipient_sequences.c.recipient_id == sa.bindparam("recipient_id"))
     .values(last_seq=recipient_sequences.c.last_seq + sa.literal_column("1"))
 )
+_bump_returning = _bump.returning(recipient_sequences.c.last_seq)
 _current = sa.select(recipient_sequences.c.last_seq).where(
     recipient_sequences.c.recipient_id == sa.bindparam("recipient_id"))
 _lock_stream = _current.with_for_update()
@@ -103,17 +104,32 @@ class SqlOutbox:
     def add(self, *, recipient_id: str, at: str, reference: str, kind: str, status: str,
             note: str | None = None) -> int:
         """Queue one notification; returns its per-recipient sequence number."""
-        params = {"recipient_id": recipient_id}
-        if self.db.execute(_bump, params) == 1:
-            seq = int(self.db.scalar(_current, params))
-        else:
-            seq = 1
-            self.db.execute(_first, {"recipient_id": recipient_id, "last_seq": seq})
+        seq = self._next_seq(recipient_id)
         self.db.execute(_insert, {
             "recipient_id": recipient_id, "seq": seq, "at": at, "reference": reference,
             "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0,
         })
         return seq
+
+    def add_for(self, recipient_ids: list[str], *, at: str, reference: str, kind: str,
+                status: str, note: str | None = None) -> None:
+        """The same notification for several recipients: one Seq each, one batched INSERT."""
+        self.db.executemany(_insert, [
+            {"recipient_id": rid, "seq": self._next_seq(rid), "at": at, "reference": reference,
+             "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0}
+            for rid in recipient_ids
+        ])
+
+    def _next_seq(self, recipient_id: str) -> int:
+        params = {"recipient_id": recipient_id}
+        if self.db.supports_update_returning:
+            seq = self.db.scalar(_bump_returning, params)
+            if seq is not None:
+                return int(seq)
+        elif self.db.execute(_bump, params) == 1:
+            return int(self.db.scalar(_current, params))
+        self.db.execute(_first, {"recipient_id": recipient_id, "last_seq": 1})
+        return 1
 
     def lock_stream(self, recipient_id: str) -> int:
         """Row-lock the recipient's sequence (until commit); its last Seq, 0 if none."""

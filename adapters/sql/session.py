@@ -47,6 +47,11 @@ class SqlSession:
         self._compiled: dict[int, tuple[sa.ClauseElement, CompiledSql]] = {}
 
     @property
+    def supports_update_returning(self) -> bool:
+        """`UPDATE … RETURNING` as a plain result set (SQLite ≥ 3.35, PostgreSQL; not Oracle)."""
+        return self.dialect_name in ("sqlite", "postgresql")
+
+    @property
     def dialect_name(self) -> str:
         return str(self.flavor.dialect.name)
 
