@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from adapters.sql.session import SqlSession
 
@@ -23,6 +23,9 @@ class Store(Protocol):
 
     def open_session(self) -> SqlSession: ...
 
+    def raw_connection(self) -> Any:
+        """A plain driver connection (driver-managed transactions), for SQLAlchemy/Alembic."""
+
     def close(self) -> None: ...
 
 
@@ -34,12 +37,12 @@ def open_store(url: str, *, sqlite_synchronous: str = "FULL") -> Store:
 
         return SqliteStore(url, synchronous=sqlite_synchronous)
     if scheme.startswith("postgres"):
-        from adapters.postgres.store import PostgresStore  # type: ignore[import-not-found]
+        from adapters.postgres.store import PostgresStore
 
         store: Store = PostgresStore(url)
         return store
     if scheme.startswith("oracle"):
-        from adapters.oracle.store import OracleStore  # type: ignore[import-not-found]
+        from adapters.oracle.store import OracleStore
 
         store = OracleStore(url)
         return store

@@ -33,6 +33,8 @@ from protocol.xml import parse_document
 EXIT_OK = 0
 EXIT_ERROR = 2
 CERTIFICATE_TAG = f"{{{ns.CERTIFICATE}}}ElectronicCertificate"
+#: Bodies `sign` signs: the native certificate and the UN/CEFACT SPS (ePhyto) certificate.
+SIGNABLE = frozenset({CERTIFICATE_TAG, f"{{{ns.SPS_CERTIFICATE}}}SPSCertificate"})
 SIGNATURE_TAG = f"{{{ns.XMLDSIG}}}Signature"
 
 
@@ -56,8 +58,8 @@ def sign_envelope(payload: bytes, key_pem: bytes, cert_pem: str) -> bytes:
     except UamsError:
         raise SignError("the file is not well-formed, allowed UAMS/1 XML") from None
     body = body_element(root)
-    if body is None or body.tag != CERTIFICATE_TAG:
-        raise SignError("the envelope's body is not an ElectronicCertificate")
+    if body is None or body.tag not in SIGNABLE:
+        raise SignError("the envelope's body is not an ElectronicCertificate (native or SPS)")
     for old in list(body.iter(SIGNATURE_TAG)):
         parent = old.getparent()
         assert parent is not None

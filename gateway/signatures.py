@@ -21,7 +21,10 @@ Why a signature failed is logged, never sent: the peer gets SIGNATURE_INVALID.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -107,9 +110,12 @@ class RevocationList:
 class CertificateSignatures:
     """Verifier of ElectronicCertificate signatures; see the module documentation."""
 
-    def __init__(self, crl_file: Path | None = None) -> None:
+    def __init__(self, crl_file: Path | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.revocations = RevocationList(crl_file)
         self._certificates: dict[str, x509.Certificate] = {}
+        #: the instant at which the signer's certificate must be valid: receipt time
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def __call__(self, body: etree._Element, participant: Participant) -> etree._Element:
         signatures = list(body.iter(SIGNATURE_TAG))
@@ -128,8 +134,9 @@ class CertificateSignatures:
         signer = self._certificate(participant.signing_cert_pem)
         self._check_revocation(signer, participant)
         try:
+            expected = dataclasses.replace(EXPECTED, verification_time=self.clock())
             result = XMLVerifier().verify(etree.tostring(body), x509_cert=signer,
-                                          parser=_parser(), expect_config=EXPECTED)
+                                          parser=_parser(), expect_config=expected)
         except Exception as exc:  # every failure of signxml means the same to the peer
             log.info("signature_rejected", participant=participant.id,
                      why=type(exc).__name__, detail=str(exc)[:200])
@@ -169,6 +176,6 @@ class CertificateSignatures:
 
 def install(pipeline: Pipeline, *, crl_file: Path | None) -> CertificateSignatures:
     """Register the certificate verifier on a pipeline."""
-    verifier = CertificateSignatures(crl_file)
+    verifier = CertificateSignatures(crl_file, clock=lambda: pipeline.clock())
     pipeline.verifiers[MESSAGE_TYPE] = verifier
     return verifier

@@ -20,7 +20,8 @@ from protocol.errors import Detail, SchemaInvalid
 XSD_DIR = Path(__file__).parent / "xsd"
 MAIN_XSD = XSD_DIR / "uams.xsd"
 
-_NAMESPACE_IN_TEXT = re.compile(r"\{[^}]*\}")
+# `{urn:uams:declaration:1}HSCode` → `HSCode`; a pattern's `{6,10}` has no ':' and stays.
+_NAMESPACE_IN_TEXT = re.compile(r"\{[^{}]*[:/][^{}]*\}")
 
 
 def _schema_parser() -> etree.XMLParser:

@@ -19,6 +19,7 @@ from gateway.app import Gateway, start_gateway
 from gateway.client import UamsClient
 from gateway.config import Config, ConfigError, InternationalSection
 from gateway.international import load_formats
+from gateway.sign import sign_envelope
 from protocol.international.common import MappingDefaults
 from protocol.international.sps import sps_to_native
 from tests.border import Status, accepted, report_rows, send, status_of
@@ -97,16 +98,48 @@ async def test_sps_sample_registers_as_a_native_certificate(
         await gateway.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway/signatures.py refuses any ds:Signature from a ministry without a registered "
-    "signing certificate, and the samples' Reference has no URI; the contract for foreign "
-    "(NPPO) signatures on SPS bodies from non-signing ministries is open with the lead"))
 @pytest.mark.parametrize("sample", SIGNED)
-async def test_signed_sps_sample_from_a_non_signing_ministry(connect, sample: str) -> None:
+async def test_real_signed_sps_samples_are_refused_as_unverifiable(connect, sample: str) -> None:
+    """The published signed samples cannot be verified, so they are refused: their single
+    Reference has no URI attribute (XML-DSig leaves the referent to the application; the
+    verifier supports only `URI=""` or `#Id`), their signer certificate expired on
+    2025-08-19, and no ministry of ours registered that foreign certificate. A signature
+    that is present is verified or the document is refused — never ignored."""
     moa = await connect("MOA-0001")
     reply = await send(moa, envelope("ElectronicCertificate", body_of(SPS_SAMPLES / sample),
                                      sender="MOA-0001"))
-    assert reply.is_receipt, reply.text
+    assert (reply.code, reply.retryable) == ("SIGNATURE_INVALID", False), reply.text
+
+
+async def test_sps_certificate_signed_by_the_ministry_is_verified(pki_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """The real unsigned sample, signed with the ministry's registered key (as
+    `uams-gateway sign` does), is verified, translated and registered; altered after
+    signing, it is refused."""
+    registry = tmp_path / "signing.toml"
+    text = non_signing_registry(tmp_path).read_text()
+    moa = text.index('id = "MOA-0001"')
+    registry.write_text(text[:moa] + re.sub(r"(?m)^signing = false$", "signing = true",
+                                            text[moa:], count=1))
+    config = make_config(pki_dir, tmp_path, INTERNATIONAL_SPS_SCHEMA=str(SPS_PACKS["estandar"]),
+                         INTERNATIONAL_WCO_SCHEMA=str(WCO_PACK),
+                         PARTICIPANTS_FILE=str(registry))
+    unsigned = envelope("ElectronicCertificate", body_of(SPS_SAMPLES / "SPSCertificate.xml"),
+                        sender="MOA-0001")
+    signed = sign_envelope(unsigned, (pki_dir / "MOA-0001.key").read_bytes(),
+                           (pki_dir / "MOA-0001.crt").read_text())
+    altered = signed.replace(b"123456789CO", b"123456780CO", 1)
+    gateway = await start_gateway(config)
+    try:
+        async with await _client(gateway, pki_dir, "MOA-0001") as moa:
+            missing = await send(moa, unsigned)
+            assert missing.code == "SIGNATURE_INVALID", "this ministry must sign"
+            tampered = await send(moa, altered)
+            assert tampered.code == "SIGNATURE_INVALID", tampered.text
+            reply = await accepted(moa, signed)
+            assert (reply.reference, reply.status) == ("123456789CO", "VALID")
+    finally:
+        await gateway.stop()
 
 
 @pytest.mark.parametrize("sample", SIGNED)

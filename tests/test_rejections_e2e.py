@@ -156,9 +156,6 @@ async def test_schema_invalid_details_are_capped_at_twenty(connect: Connect) -> 
     assert len(reply.details) == 20
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG protocol/schemas.py details_of: _NAMESPACE_IN_TEXT (r'\\{[^}]*\\}') also strips "
-    "pattern quantifiers, so '[0-9]{6,10}' reaches the peer as '[0-9]'"))
 async def test_schema_invalid_detail_quotes_the_pattern_whole(connect: Connect) -> None:
     client = await connect("BRK-0001")
     request = declaration(mid="sch-4", items=[goods_item(1, hs="84x")])

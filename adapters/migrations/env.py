@@ -11,7 +11,7 @@ from adapters.migrations import lock_for_migration
 from adapters.tables import metadata
 
 
-def _configure_common() -> dict[str, object]:
+def _configure_common() -> dict[str, Any]:
     return {"target_metadata": metadata, "compare_type": True}
 
 

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 import oracledb
 from sqlalchemy.dialects.oracle import oracledb as oracle_dialect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.session import Params, SqlSession
@@ -55,7 +55,7 @@ _STR_OPTIONS = {"service_name", "sid", "wallet_location", "wallet_password", "co
 class OracleFlavor:
     """What Oracle does its own way (see `adapters.sql.session.Flavor`)."""
 
-    dialect = oracle_dialect.dialect()
+    dialect: Dialect = oracle_dialect.dialect()  # type: ignore[no-untyped-call]
     # No implicit `RETURNING id INTO :ret_0` on every INSERT: only `insert_returning_id`
     # asks for the key, with its own output variable.
     dialect.insert_returning = False

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
+from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.postgres.pool import ConnectionPool, PooledConnection
@@ -32,7 +33,7 @@ _SEQUENCE_NAMES = frozenset(seq.name for seq in SEQUENCES.values())
 class PostgresFlavor:
     """What PostgreSQL does its own way (see `adapters.sql.session.Flavor`)."""
 
-    dialect = pg_dialect.dialect()
+    dialect: Dialect = pg_dialect.dialect()  # type: ignore[no-untyped-call]
 
     def begin(self, cursor: Any) -> None:
         cursor.execute("BEGIN")

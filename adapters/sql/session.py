@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.errors import StoreError
 
@@ -171,7 +172,7 @@ class CompiledSql(NamedTuple):
 def compile_sql(stmt: sa.ClauseElement, dialect: Dialect) -> CompiledSql:
     """Compile once for `dialect`: late-rendered values (Oracle's FETCH FIRST n) are rendered
     in place, and reserved-word bind names are escaped the way the driver must receive them."""
-    compiled = stmt.compile(dialect=dialect)
+    compiled = cast(SQLCompiler, stmt.compile(dialect=dialect))
     renames = dict(compiled.escaped_bind_names)
     if compiled.literal_execute_params or compiled.post_compile_params:
         expanding = [b.key for b in compiled.post_compile_params if b.expanding]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.session import Params, SqlSession
@@ -21,7 +22,7 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 class SqliteFlavor:
-    dialect = sqlite_dialect.dialect(paramstyle="named")
+    dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
 
     def begin(self, cursor: Any) -> None:
         cursor.execute("BEGIN IMMEDIATE")
