@@ -341,16 +341,37 @@ class ClearanceRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    messages: MessageLog
-    events: EventLog
-    declarations: DeclarationRepository
-    outbox: Outbox
-    certificates: CertificateRepository
-    clearance: ClearanceRepository
-    pre_arrivals: PreArrivalRepository
-    crossings: CrossingRepository
-    offenses: OffenseRepository
-    reports: ReportQueries
+    """Everything a handler may read or change, inside the current transaction."""
+
+    @property
+    def messages(self) -> MessageLog: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def declarations(self) -> DeclarationRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def certificates(self) -> CertificateRepository: ...
+
+    @property
+    def clearance(self) -> ClearanceRepository: ...
+
+    @property
+    def pre_arrivals(self) -> PreArrivalRepository: ...
+
+    @property
+    def crossings(self) -> CrossingRepository: ...
+
+    @property
+    def offenses(self) -> OffenseRepository: ...
+
+    @property
+    def reports(self) -> ReportQueries: ...
 
     def next_number(self, kind: str) -> int:
         """The next value of a registration-number sequence ('declaration', 'pre_arrival', …)."""
