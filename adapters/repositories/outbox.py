@@ -26,6 +26,7 @@ that it never holds SQLite's write lock while waiting for the broker.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,18 @@ _bump = (
     .values(last_seq=recipient_sequences.c.last_seq + sa.literal_column("1"))
 )
 _bump_returning = _bump.returning(recipient_sequences.c.last_seq)
+
+
+@functools.cache
+def _bump_many(count: int) -> sa.Update:
+    """`UPDATE … WHERE recipient_id IN (:r0 … :rN) RETURNING recipient_id, last_seq`."""
+    rs = recipient_sequences.c
+    return (
+        sa.update(recipient_sequences)
+        .where(rs.recipient_id.in_([sa.bindparam(f"r{i}") for i in range(count)]))
+        .values(last_seq=rs.last_seq + sa.literal_column("1"))
+        .returning(rs.recipient_id, rs.last_seq)
+    )
 _current = sa.select(recipient_sequences.c.last_seq).where(
     recipient_sequences.c.recipient_id == sa.bindparam("recipient_id"))
 _lock_stream = _current.with_for_update()
@@ -114,11 +127,26 @@ class SqlOutbox:
     def add_for(self, recipient_ids: list[str], *, at: str, reference: str, kind: str,
                 status: str, note: str | None = None) -> None:
         """The same notification for several recipients: one Seq each, one batched INSERT."""
+        if self.db.supports_update_returning and len(recipient_ids) > 1:
+            seqs = self._next_seqs(recipient_ids)
+        else:
+            seqs = {rid: self._next_seq(rid) for rid in recipient_ids}
         self.db.executemany(_insert, [
-            {"recipient_id": rid, "seq": self._next_seq(rid), "at": at, "reference": reference,
+            {"recipient_id": rid, "seq": seqs[rid], "at": at, "reference": reference,
              "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0}
             for rid in recipient_ids
         ])
+
+    def _next_seqs(self, recipient_ids: list[str]) -> dict[str, int]:
+        """Bump several recipients' sequences in one `UPDATE … RETURNING`."""
+        params = {f"r{i}": rid for i, rid in enumerate(recipient_ids)}
+        rows = self.db.fetchall(_bump_many(len(recipient_ids)), params)
+        seqs = {str(rid): int(seq) for rid, seq in rows}
+        for rid in recipient_ids:
+            if rid not in seqs:  # the recipient's first notification
+                self.db.execute(_first, {"recipient_id": rid, "last_seq": 1})
+                seqs[rid] = 1
+        return seqs
 
     def _next_seq(self, recipient_id: str) -> int:
         params = {"recipient_id": recipient_id}

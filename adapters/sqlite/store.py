@@ -2,7 +2,9 @@
 
 WAL journal, `synchronous=FULL` unless configured otherwise, `BEGIN IMMEDIATE`
 so that several worker processes sharing one file queue for the write lock
-instead of failing on a lock upgrade, and a busy timeout for that queue.
+instead of failing on a lock upgrade, and a busy timeout for that queue. Each
+session's write transactions also queue on a lock file first
+(`adapters.sqlite.writelock`), so that the queue is served promptly.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.session import Params, SqlSession
+from adapters.sqlite.writelock import LockedConnection, WriteLock
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 30_000
@@ -24,8 +27,19 @@ BUSY_TIMEOUT_MS = 30_000
 class SqliteFlavor:
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
 
+    def __init__(self, write_lock: WriteLock | None = None) -> None:
+        self.write_lock = write_lock
+
     def begin(self, cursor: Any) -> None:
-        cursor.execute("BEGIN IMMEDIATE")
+        if self.write_lock is None:
+            cursor.execute("BEGIN IMMEDIATE")
+            return
+        self.write_lock.acquire()  # given back by the session's COMMIT or ROLLBACK
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.write_lock.release()
+            raise
 
     def savepoint(self, cursor: Any, name: str) -> None:
         cursor.execute(f"SAVEPOINT {name}")
@@ -122,7 +136,10 @@ class SqliteStore:
             conn = self._connect()
         except sqlite3.Error as exc:
             raise StoreUnavailable(str(exc)) from exc
-        return SqlSession(conn, SqliteFlavor(), translate)
+        if self.path == ":memory:":
+            return SqlSession(conn, SqliteFlavor(), translate)
+        lock = WriteLock(f"{self.path}-writelock", BUSY_TIMEOUT_MS / 1000)
+        return SqlSession(LockedConnection(conn, lock), SqliteFlavor(lock), translate)
 
     def close(self) -> None:
         pass

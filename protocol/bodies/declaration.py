@@ -66,50 +66,57 @@ class ControlDecision:
     note: str | None
 
 
+def _texts(el: etree._Element) -> dict[str, str]:
+    """Direct children's stripped text by Clark name, in one pass (for schema-valid input)."""
+    return {child.tag: (child.text or "").strip() for child in el}
+
+
+def _item(item: etree._Element) -> GoodsItem:
+    t = _texts(item)
+    return GoodsItem(
+        seq=int(t[_ + "SequenceNumber"]),
+        hs_code=t[_ + "HSCode"],
+        description=t[_ + "Description"],
+        origin_country=t[_ + "OriginCountry"],
+        gross_mass_g=grams(t[_ + "GrossMassKg"]),
+        net_mass_g=grams(t[_ + "NetMassKg"]),
+        invoice_amount=minor_units(t[_ + "InvoiceAmount"]),
+        documents=tuple(
+            ItemDocument(child_text(doc, _ + "Type"), child_text(doc, _ + "Number"))
+            for doc in item.iterfind(_ + "Document")
+        ),
+    )
+
+
 def read_declaration(el: etree._Element) -> CustomsDeclaration:
+    t = _texts(el)
     consignor = el.find(_ + "Consignor")
     consignee = el.find(_ + "Consignee")
     transport = el.find(_ + "TransportMeans")
     assert consignor is not None and consignee is not None and transport is not None
-    items = tuple(
-        GoodsItem(
-            seq=int(child_text(item, _ + "SequenceNumber")),
-            hs_code=child_text(item, _ + "HSCode"),
-            description=child_text(item, _ + "Description"),
-            origin_country=child_text(item, _ + "OriginCountry"),
-            gross_mass_g=grams(child_text(item, _ + "GrossMassKg")),
-            net_mass_g=grams(child_text(item, _ + "NetMassKg")),
-            invoice_amount=minor_units(child_text(item, _ + "InvoiceAmount")),
-            documents=tuple(
-                ItemDocument(child_text(doc, _ + "Type"), child_text(doc, _ + "Number"))
-                for doc in item.iterfind(_ + "Document")
-            ),
-        )
-        for item in el.iterfind(_ + "GoodsItem")
-    )
-    taxes = tuple(
-        Tax(child_text(t, _ + "Type"), minor_units(child_text(t, _ + "Amount")),
-            child_text(t, _ + "Currency"))
-        for t in el.iterfind(_ + "Tax")
-    )
+    cr, ce, tm = _texts(consignor), _texts(consignee), _texts(transport)
     return CustomsDeclaration(
-        procedure_type=child_text(el, _ + "ProcedureType"),
-        lrn=child_text(el, _ + "LocalReferenceNumber"),
-        customs_office=child_text(el, _ + "CustomsOffice"),
-        declarant_id=child_text(el, _ + "Declarant"),
-        consignor_name=child_text(consignor, _ + "Name"),
-        consignor_country=child_text(consignor, _ + "Country"),
-        consignee_name=child_text(consignee, _ + "Name"),
-        consignee_tax_id=child_text(consignee, _ + "TaxId"),
-        consignee_country=child_text(consignee, _ + "Country"),
-        transport_mode=child_text(transport, _ + "Mode"),
-        transport_identification=child_text(transport, _ + "Identification"),
-        transport_nationality=child_text(transport, _ + "Nationality"),
-        border_crossing_point=child_text(el, _ + "BorderCrossingPoint"),
-        invoice_currency=child_text(el, _ + "InvoiceCurrency"),
-        total_invoice_amount=minor_units(child_text(el, _ + "TotalInvoiceAmount")),
-        items=items,
-        taxes=taxes,
+        procedure_type=t[_ + "ProcedureType"],
+        lrn=t[_ + "LocalReferenceNumber"],
+        customs_office=t[_ + "CustomsOffice"],
+        declarant_id=t[_ + "Declarant"],
+        consignor_name=cr[_ + "Name"],
+        consignor_country=cr[_ + "Country"],
+        consignee_name=ce[_ + "Name"],
+        consignee_tax_id=ce[_ + "TaxId"],
+        consignee_country=ce[_ + "Country"],
+        transport_mode=tm[_ + "Mode"],
+        transport_identification=tm[_ + "Identification"],
+        transport_nationality=tm[_ + "Nationality"],
+        border_crossing_point=t[_ + "BorderCrossingPoint"],
+        invoice_currency=t[_ + "InvoiceCurrency"],
+        total_invoice_amount=minor_units(t[_ + "TotalInvoiceAmount"]),
+        items=tuple(_item(item) for item in el.iterfind(_ + "GoodsItem")),
+        taxes=tuple(
+            Tax(child_text(x, _ + "Type"), minor_units(child_text(x, _ + "Amount")),
+                child_text(x, _ + "Currency"))
+            for x in el.iterfind(_ + "Tax")
+        ),
     )
 
 
