@@ -92,8 +92,13 @@ def run_asyncpg(url: str, batch: int, total: int, tag: str) -> tuple[float, floa
 
 DRIVERS: dict[str, Callable[[str, int, int, str], tuple[float, float]]] = {
     "psycopg 3 (sync, SqlSession)": run_psycopg,
-    "asyncpg (prepared)": run_asyncpg,
 }
+try:
+    import asyncpg  # noqa: F401
+except ImportError:
+    print("asyncpg is not installed: measuring psycopg only", file=sys.stderr)
+else:
+    DRIVERS["asyncpg (prepared)"] = run_asyncpg
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,7 +81,7 @@ async def test_outage_under_load_gives_unavailable_and_recovers(pki_dir: Path,
             await asyncio.gather(*tasks)
 
             kinds = {(r.message_type, r.code, r.retryable) for _, _, r, _ in sent}
-            assert kinds <= {("Receipt", None, False), ("Rejection", "UNAVAILABLE", True)}
+            assert kinds <= {("Receipt", None, False), ("Rejection", "UNAVAILABLE", True)}, kinds
             unavailable = [(mid, payload) for mid, payload, r, _ in sent
                            if r.code == "UNAVAILABLE"]
             receipts = {mid: r.reference for mid, _, r, _ in sent if r.is_receipt}
