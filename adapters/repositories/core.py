@@ -52,8 +52,8 @@ class SqlMessageLog:
             "body_digest": body_digest, "received_at": received_at,
             "object_kind": object_kind, "reference": reference,
         })
-        self.db.execute(_insert_payload,
-                        {"message_pk": pk, "received_at": received_at, "payload": payload})
+        self.db.defer(_insert_payload,
+                      [{"message_pk": pk, "received_at": received_at, "payload": payload}])
         return pk
 
     def link(self, message_pk: int, object_kind: str | None, reference: str) -> None:
@@ -67,10 +67,10 @@ class SqlEventLog:
 
     def append(self, *, object_kind: str, reference: str, status: str, at: str,
                note: str | None = None, message_pk: int | None = None) -> None:
-        self.db.execute(_insert_event, {
+        self.db.defer(_insert_event, [{
             "object_kind": object_kind, "reference": reference, "status": status, "at": at,
             "note": note, "message_pk": message_pk,
-        })
+        }])
 
     def history(self, object_kind: str, reference: str) -> list[StatusEvent]:
         rows = self.db.fetchall(_history, {"kind": object_kind, "reference": reference})

@@ -57,19 +57,19 @@ class SqlDeclarationRepository:
             "registered_at": registered_at, "registration_date": registration_date,
             "status_changed_at": registered_at, "message_pk": message_pk,
         })
-        self.db.executemany(_insert_item, [
+        self.db.defer(_insert_item, [
             {"declaration_id": decl_id, "seq": i.seq, "hs_code": i.hs_code,
              "description": i.description, "origin_country": i.origin_country,
              "gross_mass_g": i.gross_mass_g, "net_mass_g": i.net_mass_g,
              "invoice_amount": i.invoice_amount}
             for i in body.items
         ])
-        self.db.executemany(_insert_document, [
+        self.db.defer(_insert_document, [
             {"declaration_id": decl_id, "item_seq": i.seq, "position": n,
              "doc_type": doc.doc_type, "number": doc.number}
             for i in body.items for n, doc in enumerate(i.documents, 1)
         ])
-        self.db.executemany(_insert_tax, [
+        self.db.defer(_insert_tax, [
             {"declaration_id": decl_id, "position": n, "tax_type": t.tax_type,
              "amount": t.amount, "currency": t.currency}
             for n, t in enumerate(body.taxes, 1)

@@ -118,10 +118,10 @@ class SqlOutbox:
             note: str | None = None) -> int:
         """Queue one notification; returns its per-recipient sequence number."""
         seq = self._next_seq(recipient_id)
-        self.db.execute(_insert, {
+        self.db.defer(_insert, [{
             "recipient_id": recipient_id, "seq": seq, "at": at, "reference": reference,
             "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0,
-        })
+        }])
         return seq
 
     def add_for(self, recipient_ids: list[str], *, at: str, reference: str, kind: str,
@@ -131,7 +131,7 @@ class SqlOutbox:
             seqs = self._next_seqs(recipient_ids)
         else:
             seqs = {rid: self._next_seq(rid) for rid in recipient_ids}
-        self.db.executemany(_insert, [
+        self.db.defer(_insert, [
             {"recipient_id": rid, "seq": seqs[rid], "at": at, "reference": reference,
              "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0}
             for rid in recipient_ids

@@ -9,6 +9,7 @@ generated keys, transaction start) is a `Flavor`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol, cast
@@ -18,8 +19,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.errors import StoreError
+from adapters.sql.deferred import DeferredRows
 
 Row = tuple[Any, ...]
+_WORDS = re.compile(r"[a-z_][a-z0-9_]*")
 Params = Mapping[str, Any]
 
 
@@ -46,6 +49,8 @@ class SqlSession:
         self._translate = translate
         self._cursor = connection.cursor()
         self._compiled: dict[int, tuple[sa.ClauseElement, CompiledSql]] = {}
+        self._deferred = DeferredRows()
+        self._touches: dict[int, tuple[sa.ClauseElement, frozenset[str]]] = {}
 
     @property
     def supports_update_returning(self) -> bool:
@@ -95,6 +100,8 @@ class SqlSession:
 
     def execute(self, stmt: sa.ClauseElement, params: Params | None = None) -> int:
         """Run a statement; returns the driver's row count."""
+        if self._deferred.tables:
+            self._flush_for(stmt)
         cursor = self._cursor
         try:
             cursor.execute(*self._bind(stmt, params))
@@ -105,6 +112,11 @@ class SqlSession:
     def executemany(self, stmt: sa.ClauseElement, rows: Sequence[Params]) -> None:
         if not rows:
             return
+        if self._deferred.tables:
+            self._flush_for(stmt)
+        self._executemany(stmt, rows)
+
+    def _executemany(self, stmt: sa.ClauseElement, rows: Sequence[Params]) -> None:
         text, constants, renames = self._compile(stmt)
         if renames:
             rows = [{renames.get(k, k): v for k, v in row.items()} for row in rows]
@@ -116,6 +128,8 @@ class SqlSession:
             raise self._failed(exc) from exc
 
     def fetchone(self, stmt: sa.ClauseElement, params: Params | None = None) -> Row | None:
+        if self._deferred.tables:
+            self._flush_for(stmt)
         cursor = self._cursor
         try:
             cursor.execute(*self._bind(stmt, params))
@@ -125,6 +139,8 @@ class SqlSession:
         return tuple(row) if row is not None else None
 
     def fetchall(self, stmt: sa.ClauseElement, params: Params | None = None) -> list[Row]:
+        if self._deferred.tables:
+            self._flush_for(stmt)
         cursor = self._cursor
         try:
             cursor.execute(*self._bind(stmt, params))
@@ -138,10 +154,33 @@ class SqlSession:
 
     def insert_id(self, stmt: sa.ClauseElement, params: Params) -> int:
         """Insert one row and return its generated primary key."""
+        if self._deferred.tables:
+            self._flush_for(stmt)
         try:
             return self.flavor.insert_returning_id(self._cursor, *self._bind(stmt, params))
         except Exception as exc:
             raise self._failed(exc) from exc
+
+    # deferred inserts ------------------------------------------------------------------------
+
+    def defer(self, stmt: sa.Insert, rows: Sequence[Params]) -> None:
+        """Queue INSERT rows nothing reads back at once; written in bulk (adapters/sql/deferred)."""
+        if rows:
+            self._deferred.add(stmt, str(stmt.table.name), rows)
+
+    def flush(self) -> None:
+        """Write every queued row now."""
+        for group in self._deferred.take():
+            self._executemany(group[0][0], [params for _, params in group])
+
+    def _flush_for(self, stmt: sa.ClauseElement) -> None:
+        cached = self._touches.get(id(stmt))
+        if cached is None or cached[0] is not stmt:
+            text = self._compile(stmt).text
+            words = set(_WORDS.findall(text.lower()))
+            cached = self._touches[id(stmt)] = (stmt, frozenset(words))
+        if cached[1] & self._deferred.tables:
+            self.flush()
 
     def next_value(self, sequence: str) -> int:
         with self._driver_errors():
@@ -154,24 +193,30 @@ class SqlSession:
             self.flavor.begin(self._cursor)
 
     def commit(self) -> None:
+        self.flush()
         with self._driver_errors():
             self.connection.commit()
 
     def rollback(self) -> None:
+        self._deferred.clear()
         with self._driver_errors():
             self.connection.rollback()
 
     def savepoint(self, name: str) -> None:
+        """One level, as the writer uses it: a savepoint per message."""
         with self._driver_errors():
             self.flavor.savepoint(self._cursor, name)
+        self._deferred.savepoint()
 
     def release(self, name: str) -> None:
         with self._driver_errors():
             self.flavor.release(self._cursor, name)
+        self._deferred.release_savepoint()
 
     def rollback_to(self, name: str) -> None:
         with self._driver_errors():
             self.flavor.rollback_to(self._cursor, name)
+        self._deferred.rollback_to_savepoint()
 
     def close(self) -> None:
         try:

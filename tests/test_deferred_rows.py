@@ -1,0 +1,69 @@
+"""Deferred inserts keep the writer's guarantees: reads see every queued row, a failed
+message takes only its own rows with it, COMMIT writes the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.repositories.unit_of_work import SqlUnitOfWork
+from adapters.sqlite.store import SqliteStore
+
+
+def _events(uow: SqlUnitOfWork, reference: str) -> list[str]:
+    return [e.status for e in uow.events.history("DECLARATION", reference)]
+
+
+def _session(tmp_path: Path) -> SqlUnitOfWork:
+    store = SqliteStore(f"sqlite:///{tmp_path / 'deferred.db'}")
+    store.prepare()
+    return SqlUnitOfWork(store.open_session())
+
+
+def _append(uow: SqlUnitOfWork, status: str) -> None:
+    uow.events.append(object_kind="DECLARATION", reference="D-1", status=status,
+                      at="2026-12-03T10:00:00.000000Z")
+
+
+def test_a_read_sees_rows_queued_by_earlier_messages_and_its_own(tmp_path: Path) -> None:
+    uow = _session(tmp_path)
+    db = uow.db
+    db.begin()
+    db.savepoint("msg")
+    _append(uow, "REGISTERED")
+    db.release("msg")
+    db.savepoint("msg")
+    _append(uow, "RELEASED")
+    assert _events(uow, "D-1") == ["REGISTERED", "RELEASED"]
+    db.release("msg")
+    db.commit()
+    assert _events(uow, "D-1") == ["REGISTERED", "RELEASED"]
+
+
+def test_a_failed_message_drops_its_rows_and_keeps_those_before_it(tmp_path: Path) -> None:
+    uow = _session(tmp_path)
+    db = uow.db
+    db.begin()
+    db.savepoint("msg")
+    _append(uow, "REGISTERED")           # message 1, succeeds
+    db.release("msg")
+    db.savepoint("msg")
+    _append(uow, "UNDER_CONTROL")        # message 2 …
+    assert _events(uow, "D-1") == ["REGISTERED", "UNDER_CONTROL"]  # … written by this read
+    db.rollback_to("msg")                # … and fails: the database forgets both rows
+    db.release("msg")
+    db.savepoint("msg")
+    _append(uow, "RELEASED")             # message 3, succeeds
+    db.release("msg")
+    db.commit()
+    assert _events(uow, "D-1") == ["REGISTERED", "RELEASED"]
+
+
+def test_rollback_of_the_whole_transaction_forgets_queued_rows(tmp_path: Path) -> None:
+    uow = _session(tmp_path)
+    db = uow.db
+    db.begin()
+    _append(uow, "REGISTERED")
+    db.rollback()
+    db.begin()
+    db.commit()
+    assert _events(uow, "D-1") == []
