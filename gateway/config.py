@@ -188,16 +188,18 @@ class StoreSection:
 
 @dataclass(frozen=True, slots=True)
 class RetentionSection:
-    """`[retention]`: background purge of stored payloads (decisions and history are kept)."""
+    """`[retention]`: background purge of stored payloads and of acknowledged notifications
+    (decisions and history are kept)."""
 
     enabled: bool = False
     payload_max_age_days: int = 365
+    notification_max_age_days: int = 30
     batch_size: int = 500
     pause_ms: float = 100.0
     interval_seconds: float = 3600.0
 
     def __post_init__(self) -> None:
-        _at_least(self, 1, "payload_max_age_days", "batch_size")
+        _at_least(self, 1, "payload_max_age_days", "notification_max_age_days", "batch_size")
         _at_least(self, 0, "pause_ms")
         _positive(self, "interval_seconds")
 

@@ -4,8 +4,9 @@
   (`--sql` prints the DDL for the configured backend instead, for a DBA to run);
 - `db current` prints the database's revision; exit status 0 when it is the one
   this gateway needs, 1 when not (so scripts and health checks can use it);
-- `db purge` deletes payloads past `[retention] payload_max_age_days` now, in
-  the job's batches; `--dry-run` only counts what would go.
+- `db purge` deletes payloads past `[retention] payload_max_age_days` and
+  acknowledged notifications past `notification_max_age_days` now, in the job's
+  batches; `--dry-run` only counts what would go (both).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser, config_arg: Callable[[Any], N
                          help="print the migration SQL for the configured backend, run nothing")
     current = sub.add_parser("current", help="show the database's schema revision")
     config_arg(current)
-    purge = sub.add_parser("purge", help="delete payloads older than [retention] allows")
+    purge = sub.add_parser("purge", help="delete payloads and acknowledged notifications "
+                                         "older than [retention] allows")
     config_arg(purge)
     purge.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
     purge.add_argument("--older-than-days", type=int, default=None, metavar="DAYS",
@@ -85,14 +87,21 @@ def _purge(args: argparse.Namespace, config: Config, store: Store) -> int:
             return 2
         settings = replace(settings, payload_max_age_days=args.older_than_days)
     migrations.require_current(store)
-    job = RetentionJob(store, settings)
+    publishing = bool(config.mqtt.url)
+    job = RetentionJob(store, settings, publishing=publishing)
     summary = job.summary()
+    acknowledged = "pulled or published" if publishing else "pulled"
     if args.dry_run:
         span = (f", received {summary.oldest} … {summary.newest}" if summary.payloads else "")
         print(f"would delete {summary.payloads} payloads received before {summary.cutoff}{span}")
+        print(f"would delete {summary.notifications} notifications ({acknowledged}) created "
+              f"before {summary.notification_cutoff}; {summary.notifications_kept} as old "
+              "but not acknowledged are kept")
         return 0
-    deleted = job.run_once()
-    print(f"deleted {deleted} payloads received before {summary.cutoff}")
+    purged = job.purge()
+    print(f"deleted {purged.payloads} payloads received before {summary.cutoff}")
+    print(f"deleted {purged.notifications} notifications ({acknowledged}) created before "
+          f"{summary.notification_cutoff}")
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ssl
 import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -82,12 +83,12 @@ async def gateway(config: Config) -> AsyncIterator[Gateway]:
 Connect = Callable[[str], Awaitable[UamsClient]]
 
 
-@pytest.fixture
-async def connect(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
-    """`await connect("BRK-0001")` → a client with that participant's certificate."""
+@asynccontextmanager
+async def connector(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
+    """`connect(participant_id)` for a gateway, closing every client at the end."""
     clients: list[UamsClient] = []
 
-    async def _connect(participant_id: str) -> UamsClient:
+    async def connect(participant_id: str) -> UamsClient:
         assert gateway.tls_port is not None
         client = await UamsClient.connect("127.0.0.1", gateway.tls_port,
                                           client_context(pki_dir, participant_id),
@@ -95,6 +96,15 @@ async def connect(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
         clients.append(client)
         return client
 
-    yield _connect
-    for client in clients:
-        await client.close()
+    try:
+        yield connect
+    finally:
+        for client in clients:
+            await client.close()
+
+
+@pytest.fixture
+async def connect(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
+    """`await connect("BRK-0001")` → a client with that participant's certificate."""
+    async with connector(gateway, pki_dir) as connect_as:
+        yield connect_as

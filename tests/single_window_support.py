@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from gateway.app import Gateway
+import pytest_asyncio
+
+from gateway.app import Gateway, start_gateway
 from gateway.client import Reply, UamsClient, parse_reply
 from gateway.config import Config
 from tests.builders import status_request
-from tests.conftest import client_context, make_config
+from tests.conftest import Connect, connector, make_config
 
 STATUS_NS = "{urn:uams:status:1}"
 
@@ -103,24 +105,22 @@ def rules_of(reply: Reply) -> list[str | None]:
     return [d.rule for d in reply.details]
 
 
-Connect = Callable[[str], Awaitable[UamsClient]]
 
+def module_gateway_fixtures() -> tuple[Any, Any]:
+    """`gateway, connect = module_gateway_fixtures()`: one gateway per test module, started
+    from the module's own `config` fixture, and clients of it closed after each test."""
 
-@asynccontextmanager
-async def connector(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
-    """`connect(participant_id)` for a gateway, closing every client at the end."""
-    clients: list[UamsClient] = []
+    @pytest_asyncio.fixture(scope="module", loop_scope="module")
+    async def gateway(config: Config) -> AsyncIterator[Gateway]:
+        gw = await start_gateway(config)
+        try:
+            yield gw
+        finally:
+            await gw.stop()
 
-    async def connect(participant_id: str) -> UamsClient:
-        assert gateway.tls_port is not None
-        client = await UamsClient.connect("127.0.0.1", gateway.tls_port,
-                                          client_context(pki_dir, participant_id),
-                                          server_hostname="localhost")
-        clients.append(client)
-        return client
+    @pytest_asyncio.fixture(loop_scope="module")
+    async def connect(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
+        async with connector(gateway, pki_dir) as connect_as:
+            yield connect_as
 
-    try:
-        yield connect
-    finally:
-        for client in clients:
-            await client.close()
+    return gateway, connect

@@ -8,14 +8,11 @@ tests share one event loop.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from gateway.app import Gateway, start_gateway
 from gateway.config import Config
 from tests.builders import (
     certificate,
@@ -26,10 +23,9 @@ from tests.builders import (
     revocation,
 )
 from tests.single_window_support import (
-    Connect,
     at,
-    connector,
     day,
+    module_gateway_fixtures,
     send,
     single_window_config,
     status_of,
@@ -46,19 +42,7 @@ def config(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
     return single_window_config(pki_dir, tmp_path_factory.mktemp("lifecycle"))
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gateway(config: Config) -> AsyncIterator[Gateway]:
-    gw = await start_gateway(config)
-    try:
-        yield gw
-    finally:
-        await gw.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def connect(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
-    async with connector(gateway, pki_dir) as connect_as:
-        yield connect_as
+gateway, connect = module_gateway_fixtures()
 
 
 def apples(*documents: tuple[str, str], origin: str = "GE", **body: object) -> bytes:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier
 
 from gateway import pki
-from gateway.app import Gateway, start_gateway
 from gateway.cli import main
 from gateway.config import Config
 from gateway.participants import load_participants
@@ -26,7 +23,12 @@ from protocol.envelope import body_element
 from protocol.errors import SignatureInvalid
 from tests.builders import certificate, certificate_body, envelope, status_request
 from tests.conftest import PARTICIPANTS_FILE, ROOT
-from tests.single_window_support import Connect, connector, send, single_window_config
+from tests.single_window_support import (
+    Connect,
+    module_gateway_fixtures,
+    send,
+    single_window_config,
+)
 
 module_loop = pytest.mark.asyncio(loop_scope="module")
 
@@ -68,19 +70,7 @@ def config(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
     return single_window_config(pki_dir, directory, PARTICIPANTS_FILE=str(registry))
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gateway(config: Config) -> AsyncIterator[Gateway]:
-    gw = await start_gateway(config)
-    try:
-        yield gw
-    finally:
-        await gw.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def connect(gateway: Gateway, pki_dir: Path) -> AsyncIterator[Connect]:
-    async with connector(gateway, pki_dir) as connect_as:
-        yield connect_as
+gateway, connect = module_gateway_fixtures()
 
 
 def signed(pki_dir: Path, payload: bytes, signer: str = "MOA-0001") -> bytes:
