@@ -106,8 +106,8 @@ def _path_in(body: etree._Element, libxml_path: str | None) -> str | None:
     return element_path(found[0])
 
 
-class SpsCertificateFormat:
-    """An ElectronicCertificate sent as a UN/CEFACT SPSCertificate:17."""
+class _PackFormat:
+    """An alternate body validated by the operator's schema pack."""
 
     def __init__(self, pack: SchemaPack, defaults: MappingDefaults) -> None:
         self.pack = pack
@@ -115,20 +115,17 @@ class SpsCertificateFormat:
 
     def validate(self, body: etree._Element) -> None:
         self.pack.validate(body)
+
+
+class SpsCertificateFormat(_PackFormat):
+    """An ElectronicCertificate sent as a UN/CEFACT SPSCertificate:17."""
 
     def to_native(self, body: etree._Element, sender_id: str) -> etree._Element:
         return sps_to_native(body, self.defaults)
 
 
-class WcoDeclarationFormat:
+class WcoDeclarationFormat(_PackFormat):
     """A CustomsDeclaration sent as a WCO Data Model DEC-DMS:2 Declaration."""
-
-    def __init__(self, pack: SchemaPack, defaults: MappingDefaults) -> None:
-        self.pack = pack
-        self.defaults = defaults
-
-    def validate(self, body: etree._Element) -> None:
-        self.pack.validate(body)
 
     def to_native(self, body: etree._Element, sender_id: str) -> etree._Element:
         return wco_to_native(body, sender_id, self.defaults)

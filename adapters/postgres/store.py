@@ -22,7 +22,7 @@ from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.postgres.pool import ConnectionPool, PooledConnection
-from adapters.sql.session import Params, SqlSession
+from adapters.sql.session import Params, SqlSession, StandardSavepoints
 from adapters.tables.core import SEQUENCES
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -30,22 +30,13 @@ APPLICATION_NAME = "uams-gateway"
 _SEQUENCE_NAMES = frozenset(seq.name for seq in SEQUENCES.values())
 
 
-class PostgresFlavor:
+class PostgresFlavor(StandardSavepoints):
     """What PostgreSQL does its own way (see `adapters.sql.session.Flavor`)."""
 
     dialect: Dialect = pg_dialect.dialect()  # type: ignore[no-untyped-call]
 
     def begin(self, cursor: Any) -> None:
         cursor.execute("BEGIN")
-
-    def savepoint(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"SAVEPOINT {name}")
-
-    def release(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
-
-    def rollback_to(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
 
     def next_value(self, cursor: Any, sequence: str) -> int:
         if sequence not in _SEQUENCE_NAMES:

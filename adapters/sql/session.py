@@ -39,6 +39,19 @@ class Flavor(Protocol):
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int: ...
 
 
+class StandardSavepoints:
+    """SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO SAVEPOINT as SQLite and PostgreSQL say them."""
+
+    def savepoint(self, cursor: Any, name: str) -> None:
+        cursor.execute(f"SAVEPOINT {name}")
+
+    def release(self, cursor: Any, name: str) -> None:
+        cursor.execute(f"RELEASE SAVEPOINT {name}")
+
+    def rollback_to(self, cursor: Any, name: str) -> None:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+
+
 class SqlSession:
     """Runs compiled statements on one connection; translates driver errors."""
 

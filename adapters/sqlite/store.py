@@ -17,14 +17,14 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
-from adapters.sql.session import Params, SqlSession
+from adapters.sql.session import Params, SqlSession, StandardSavepoints
 from adapters.sqlite.writelock import LockedConnection, WriteLock
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 30_000
 
 
-class SqliteFlavor:
+class SqliteFlavor(StandardSavepoints):
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
 
     def __init__(self, write_lock: WriteLock | None = None) -> None:
@@ -40,15 +40,6 @@ class SqliteFlavor:
         except BaseException:
             self.write_lock.release()
             raise
-
-    def savepoint(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"SAVEPOINT {name}")
-
-    def release(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
-
-    def rollback_to(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
 
     def next_value(self, cursor: Any, sequence: str) -> int:
         cursor.execute("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
