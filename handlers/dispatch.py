@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.outcomes import Accepted, Outcome
-from handlers.received import RECEIVED
 from handlers.registry import HANDLERS
 from protocol.envelope import Message
 from protocol.errors import DuplicateConflict
 from protocol.message_types import REQUEST_TYPES, MessageKind
+
+
+#: The Status of a duplicate whose original registered no object with a status history.
+RECEIVED = "RECEIVED"
 
 
 def apply(ctx: Context, message: Message) -> Outcome:
