@@ -14,7 +14,6 @@ from protocol.envelope import Message
 from protocol.errors import DuplicateConflict
 from protocol.message_types import REQUEST_TYPES, MessageKind
 
-
 #: The Status of a duplicate whose original registered no object with a status history.
 RECEIVED = "RECEIVED"
 
