@@ -94,7 +94,7 @@ async def start_gateway(config: Config, *, reuse_port: bool = False) -> Gateway:
         publisher.start()
     gateway.background.append(asyncio.create_task(tls_context.watch(), name="tls-reload"))
     if config.retention.enabled:
-        job = RetentionJob(store, config.retention)
+        job = RetentionJob(store, config.retention, publishing=bool(config.mqtt.url))
         gateway.background.append(asyncio.create_task(job.run(), name="retention"))
     return gateway
 

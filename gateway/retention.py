@@ -56,6 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -91,7 +92,7 @@ def _acknowledged(publishing: bool) -> sa.ColumnElement[bool]:
 
 
 @cache
-def _notification_summary(publishing: bool) -> sa.Select[tuple[int, int | None]]:
+def _notification_summary(publishing: bool) -> sa.Select[int, Any]:
     """Old notifications: how many, and how many of them acknowledged (the ones that go)."""
     return (sa.select(sa.func.count(),
                       sa.func.sum(sa.case((_acknowledged(publishing), 1), else_=0)))
