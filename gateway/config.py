@@ -334,14 +334,19 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
     return Config(**sections)
 
 
-def _read_file(path: Path, raw: dict[str, dict[str, tuple[Any, str]]]) -> None:
+def read_toml(path: Path, what: str, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """A TOML file as a dict; `error` names the file and why it cannot be used."""
     try:
         with path.open("rb") as handle:
-            document = tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+        raise error(f"{path}: cannot read the {what} ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def _read_file(path: Path, raw: dict[str, dict[str, tuple[Any, str]]]) -> None:
+    document = read_toml(path, "configuration file")
     for section, table in document.items():
         if section not in SECTIONS:
             raise ConfigError(f"{path}: unknown section [{section}] (known: {', '.join(SECTIONS)})")

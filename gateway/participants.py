@@ -7,14 +7,13 @@ itself is wrong) and the key, so an operator can fix it without reading code.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from gateway.config import ConfigError
+from gateway.config import ConfigError, read_toml
 from handlers.participants import (
     PARTICIPANT_ID,
     Authority,
@@ -37,14 +36,7 @@ def load_participants(path: Path, *, dev_cert_dir: Path | None = None) -> Partic
     `dev_cert_dir` (default: `certs/dev` under the working directory) holds the
     `<ID>.crt` used for a signing ministry that names no `signing_cert`.
     """
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the participant registry "
-                          f"({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    document = read_toml(path, "participant registry")
     unknown = set(document) - {"participant"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import tomllib
 from collections.abc import Mapping, MutableMapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from gateway.config import ConfigError
+from gateway.config import ConfigError, read_toml
 from handlers.rules import CERTIFICATE_TYPES, Channel, PermitRule, RiskProfile, Rules
 from protocol.envelope import PARTICIPANT_ID
 
@@ -126,13 +125,7 @@ class _Table:
 
 def load_rules(path: Path) -> Rules:
     """Read and check the rules file; raise `RulesError` naming what is wrong."""
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read the rules file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: not valid TOML: {exc}") from None
+    document = read_toml(path, "rules file", RulesError)
     unknown = set(document) - {"permit", "risk"}
     if unknown:
         raise RulesError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} "
