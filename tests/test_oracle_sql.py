@@ -81,6 +81,27 @@ def test_limits_render_as_fetch_first_and_claims_skip_locked() -> None:
     assert "FETCH FIRST :limit ROWS ONLY" in paged.text
 
 
+def test_seq_allocation_locks_reads_and_writes_back_in_oracle_sql() -> None:
+    """The per-transaction Seq allocation (adapters/sql/allocations.py): a locking read of
+    the recipients' rows, a key's first row, and the one write-back UPDATE."""
+    from adapters.repositories.outbox import SEQS
+
+    for stmt in (SEQS.read(1), SEQS.read(3), SEQS.insert, SEQS.write):
+        assert problems_for_oracle(stmt) == [], str(stmt)
+    def oracle_sql(stmt: Any) -> str:
+        return " ".join(compile_sql(stmt, OracleFlavor.dialect).text.split())
+
+    assert oracle_sql(SEQS.read(3)) == (
+        "SELECT recipient_sequences.recipient_id, recipient_sequences.last_seq "
+        "FROM recipient_sequences WHERE recipient_sequences.recipient_id "
+        "IN (:alloc_key0, :alloc_key1, :alloc_key2) FOR UPDATE")
+    assert oracle_sql(SEQS.write) == ("UPDATE recipient_sequences SET last_seq=:alloc_value "
+                                      "WHERE recipient_sequences.recipient_id = :alloc_key")
+    assert oracle_sql(SEQS.insert) == ("INSERT INTO recipient_sequences (recipient_id, last_seq) "
+                                       "VALUES (:alloc_key, :alloc_value)")
+    assert OracleFlavor.counters is None  # registration numbers stay real sequences
+
+
 def test_reserved_word_binds_are_escaped_for_the_driver() -> None:
     from adapters.repositories import declarations
 

@@ -4,6 +4,7 @@ relay's claims — including what two nodes on one PostgreSQL database do to eac
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -198,6 +199,44 @@ def test_first_notification_race_between_nodes_is_a_conflict(pg_store: Store) ->
     finally:
         first.close()
         second.close()
+
+
+def waiting_for_a_lock(store: Store, deadline_seconds: float = 10) -> None:
+    """Return once some session of this database waits for a row lock."""
+    session = store.open_session()
+    try:
+        deadline = time.monotonic() + deadline_seconds
+        while not session.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")):
+            assert time.monotonic() < deadline, "nobody is waiting for a lock"
+            time.sleep(0.01)
+    finally:
+        session.close()
+
+
+@pytest.mark.postgres
+def test_a_second_node_takes_the_next_seq_after_the_first_commits(pg_store: Store) -> None:
+    """Seqs are allocated in memory per transaction, but the first use of a recipient
+    row-locks its sequence: another node waits for that commit and goes on from there."""
+    committed(pg_store, lambda uow: notify(uow, "BRK-0001"))
+    first, second = pg_store.open_session(), pg_store.open_session()
+    try:
+        first.begin()
+        a = SqlUnitOfWork(first)
+        assert [notify(a, "BRK-0001"), notify(a, "BRK-0001")] == [2, 3]
+        second.begin()
+        with ThreadPoolExecutor(1) as pool:
+            racing = pool.submit(notify, SqlUnitOfWork(second), "BRK-0001")
+            waiting_for_a_lock(pg_store)
+            first.commit()
+            assert racing.result(timeout=5) == 4
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    rows = committed(pg_store, lambda uow: uow.outbox.unacknowledged("BRK-0001", 0, 10))
+    assert [n.seq for n in rows] == [1, 2, 3, 4]
 
 
 @pytest.mark.postgres

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.oracle import oracledb as oracle_dialect
 from sqlalchemy.engine import Dialect, make_url
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
+from adapters.sql.allocations import CounterTable
 from adapters.sql.session import Params, SqlSession
 from adapters.tables.core import SEQUENCES
 
@@ -59,6 +60,7 @@ class OracleFlavor:
     # No implicit `RETURNING id INTO :ret_0` on every INSERT: only `insert_returning_id`
     # asks for the key, with its own output variable.
     dialect.insert_returning = False
+    counters: CounterTable | None = None  # real sequences (`next_value`)
 
     def begin(self, cursor: Any) -> None:
         """Oracle opens a transaction with the first change; nothing to send."""

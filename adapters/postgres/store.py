@@ -22,6 +22,7 @@ from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.postgres.pool import ConnectionPool, PooledConnection
+from adapters.sql.allocations import CounterTable
 from adapters.sql.session import Params, SqlSession, StandardSavepoints
 from adapters.tables.core import SEQUENCES
 
@@ -34,6 +35,7 @@ class PostgresFlavor(StandardSavepoints):
     """What PostgreSQL does its own way (see `adapters.sql.session.Flavor`)."""
 
     dialect: Dialect = pg_dialect.dialect()  # type: ignore[no-untyped-call]
+    counters: CounterTable | None = None  # real sequences (`next_value`)
 
     def begin(self, cursor: Any) -> None:
         cursor.execute("BEGIN")

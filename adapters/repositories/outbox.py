@@ -1,14 +1,19 @@
 """The outbox: notifications written in the transaction of the status change, pulled by
 participants (`SqlOutbox`) and published to MQTT (`SqlOutboxRelay`).
 
-Sequence numbers. `add` bumps the recipient's `recipient_sequences` row; on
-PostgreSQL and Oracle that UPDATE row-locks the recipient until the status
-change commits, so a recipient's numbers are allocated and committed in order
-across nodes, and every reader sees a gap-free prefix of them. A recipient's
-first notification INSERTs that row instead; two nodes racing there make one
-INSERT fail with `StoreConflict`, and the writer retries the message once (the
-retry finds the row). On SQLite the writer's `BEGIN IMMEDIATE` serializes all
-of it.
+Sequence numbers. A recipient's last Seq is its `recipient_sequences` row,
+allocated per transaction (`adapters.sql.allocations`): the first notification
+of the transaction for a recipient reads that row with `SELECT … FOR UPDATE`,
+the following ones count on in memory, and the row is written back once before
+COMMIT. On PostgreSQL and Oracle the locking read holds the recipient until the
+status change commits, so a recipient's numbers are allocated and committed in
+order across nodes (the next node reads what this one committed), and every
+reader sees a gap-free prefix of them; a message that fails gives its numbers
+back (savepoint), so they stay gap-free within the batch too. A recipient's
+first notification ever INSERTs that row at once; two nodes racing there make
+one INSERT fail with `StoreConflict`, and the writer retries the message once
+(the retry finds the row). On SQLite the writer's `BEGIN IMMEDIATE` serializes
+all of it.
 
 Claiming (publisher side). A relay owns a recipient's stream while it holds the
 row lock on that recipient's *lowest unpublished* notification (its head):
@@ -26,40 +31,20 @@ that it never holds SQLite's write lock while waiting for the broker.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from adapters.sql.allocations import CounterTable
 from adapters.sql.session import Row, SqlSession, insert_of
 from adapters.tables.outbox import notifications, recipient_sequences
 from handlers.ports import Notification
 
 _n = notifications.c
 
-_bump = (
-    sa.update(recipient_sequences)
-    .where(recipient_sequences.c.recipient_id == sa.bindparam("recipient_id"))
-    .values(last_seq=recipient_sequences.c.last_seq + sa.literal_column("1"))
-)
-_bump_returning = _bump.returning(recipient_sequences.c.last_seq)
-
-
-@functools.cache
-def _bump_many(count: int) -> sa.Update:
-    """`UPDATE … WHERE recipient_id IN (:r0 … :rN) RETURNING recipient_id, last_seq`."""
-    rs = recipient_sequences.c
-    return (
-        sa.update(recipient_sequences)
-        .where(rs.recipient_id.in_([sa.bindparam(f"r{i}") for i in range(count)]))
-        .values(last_seq=rs.last_seq + sa.literal_column("1"))
-        .returning(rs.recipient_id, rs.last_seq)
-    )
-_current = sa.select(recipient_sequences.c.last_seq).where(
-    recipient_sequences.c.recipient_id == sa.bindparam("recipient_id"))
-_lock_stream = _current.with_for_update()
-_first = insert_of(recipient_sequences)
+#: Each recipient's last Seq (one row per recipient that was ever notified).
+SEQS = CounterTable(recipient_sequences, key="recipient_id", value="last_seq")
 _insert = insert_of(notifications, ["recipient_id", "seq", "at", "reference", "kind", "status",
                                     "note", "published", "pulled"])
 
@@ -117,7 +102,7 @@ class SqlOutbox:
     def add(self, *, recipient_id: str, at: str, reference: str, kind: str, status: str,
             note: str | None = None) -> int:
         """Queue one notification; returns its per-recipient sequence number."""
-        seq = self._next_seq(recipient_id)
+        [seq] = self.db.allocate(SEQS, [recipient_id])
         self.db.defer(_insert, [{
             "recipient_id": recipient_id, "seq": seq, "at": at, "reference": reference,
             "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0,
@@ -127,42 +112,16 @@ class SqlOutbox:
     def add_for(self, recipient_ids: list[str], *, at: str, reference: str, kind: str,
                 status: str, note: str | None = None) -> None:
         """The same notification for several recipients: one Seq each, one batched INSERT."""
-        if self.db.supports_update_returning and len(recipient_ids) > 1:
-            seqs = self._next_seqs(recipient_ids)
-        else:
-            seqs = {rid: self._next_seq(rid) for rid in recipient_ids}
+        seqs = self.db.allocate(SEQS, recipient_ids)
         self.db.defer(_insert, [
-            {"recipient_id": rid, "seq": seqs[rid], "at": at, "reference": reference,
+            {"recipient_id": rid, "seq": seq, "at": at, "reference": reference,
              "kind": kind, "status": status, "note": note, "published": 0, "pulled": 0}
-            for rid in recipient_ids
+            for rid, seq in zip(recipient_ids, seqs, strict=True)
         ])
-
-    def _next_seqs(self, recipient_ids: list[str]) -> dict[str, int]:
-        """Bump several recipients' sequences in one `UPDATE … RETURNING`."""
-        params = {f"r{i}": rid for i, rid in enumerate(recipient_ids)}
-        rows = self.db.fetchall(_bump_many(len(recipient_ids)), params)
-        seqs = {str(rid): int(seq) for rid, seq in rows}
-        for rid in recipient_ids:
-            if rid not in seqs:  # the recipient's first notification
-                self.db.execute(_first, {"recipient_id": rid, "last_seq": 1})
-                seqs[rid] = 1
-        return seqs
-
-    def _next_seq(self, recipient_id: str) -> int:
-        params = {"recipient_id": recipient_id}
-        if self.db.supports_update_returning:
-            seq = self.db.scalar(_bump_returning, params)
-            if seq is not None:
-                return int(seq)
-        elif self.db.execute(_bump, params) == 1:
-            return int(self.db.scalar(_current, params))
-        self.db.execute(_first, {"recipient_id": recipient_id, "last_seq": 1})
-        return 1
 
     def lock_stream(self, recipient_id: str) -> int:
         """Row-lock the recipient's sequence (until commit); its last Seq, 0 if none."""
-        last = self.db.scalar(_lock_stream, {"recipient_id": recipient_id})
-        return int(last) if last is not None else 0
+        return self.db.allocated(SEQS, recipient_id)
 
     def acknowledge(self, recipient_id: str, up_to: int) -> int:
         """Mark Seq <= up_to as pulled; returns the number of rows newly marked."""

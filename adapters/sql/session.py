@@ -5,6 +5,10 @@ cached; they run on the raw DB-API cursor, because SQLAlchemy's per-statement
 overhead is too high for the hot path (see docs/benchmarks.md). Parameters are
 always passed by name. What differs between backends (savepoints, sequences,
 generated keys, transaction start) is a `Flavor`.
+
+Two kinds of writes wait in memory until COMMIT (or until a statement touches
+their table): deferred INSERT rows (adapters/sql/deferred.py) and counters
+allocated per transaction (adapters/sql/allocations.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.errors import StoreError
+from adapters.sql.allocations import Allocations, CounterTable, key_params
 from adapters.sql.deferred import DeferredRows
 
 Row = tuple[Any, ...]
@@ -30,6 +35,9 @@ class Flavor(Protocol):
     """What one backend does its own way."""
 
     dialect: Dialect
+    #: The table of named counters standing in for sequences (SQLite), allocated per
+    #: transaction by the session; None where `next_value` asks a real sequence.
+    counters: CounterTable | None
 
     def begin(self, cursor: Any) -> None: ...
     def savepoint(self, cursor: Any, name: str) -> None: ...
@@ -63,6 +71,7 @@ class SqlSession:
         self._cursor = connection.cursor()
         self._compiled: dict[int, tuple[sa.ClauseElement, CompiledSql]] = {}
         self._deferred = DeferredRows()
+        self._allocations = Allocations()
         self._touches: dict[int, tuple[sa.ClauseElement, frozenset[str]]] = {}
 
     @property
@@ -113,7 +122,7 @@ class SqlSession:
 
     def execute(self, stmt: sa.ClauseElement, params: Params | None = None) -> int:
         """Run a statement; returns the driver's row count."""
-        if self._deferred.tables:
+        if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
         cursor = self._cursor
         try:
@@ -125,7 +134,7 @@ class SqlSession:
     def executemany(self, stmt: sa.ClauseElement, rows: Sequence[Params]) -> None:
         if not rows:
             return
-        if self._deferred.tables:
+        if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
         self._executemany(stmt, rows)
 
@@ -141,7 +150,7 @@ class SqlSession:
             raise self._failed(exc) from exc
 
     def fetchone(self, stmt: sa.ClauseElement, params: Params | None = None) -> Row | None:
-        if self._deferred.tables:
+        if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
         cursor = self._cursor
         try:
@@ -152,7 +161,7 @@ class SqlSession:
         return tuple(row) if row is not None else None
 
     def fetchall(self, stmt: sa.ClauseElement, params: Params | None = None) -> list[Row]:
-        if self._deferred.tables:
+        if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
         cursor = self._cursor
         try:
@@ -167,7 +176,7 @@ class SqlSession:
 
     def insert_id(self, stmt: sa.ClauseElement, params: Params) -> int:
         """Insert one row and return its generated primary key."""
-        if self._deferred.tables:
+        if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
         try:
             return self.flavor.insert_returning_id(self._cursor, *self._bind(stmt, params))
@@ -182,36 +191,100 @@ class SqlSession:
             self._deferred.add(stmt, str(stmt.table.name), rows)
 
     def flush(self) -> None:
-        """Write every queued row now."""
+        """Write everything waiting in memory now: allocated counters, then queued rows."""
+        self._write_back()
+        self._flush_deferred()
+
+    def _flush_deferred(self) -> None:
         for group in self._deferred.take():
             self._executemany(group[0][0], [params for _, params in group])
 
     def _flush_for(self, stmt: sa.ClauseElement) -> None:
+        """Before `stmt` runs: write what waits in memory for the tables it names."""
         cached = self._touches.get(id(stmt))
         if cached is None or cached[0] is not stmt:
             text = self._compile(stmt).text
             words = set(_WORDS.findall(text.lower()))
             cached = self._touches[id(stmt)] = (stmt, frozenset(words))
+        if cached[1] & self._allocations.tables:
+            self._write_back()
         if cached[1] & self._deferred.tables:
-            self.flush()
+            self._flush_deferred()
+
+    # counters allocated per transaction (adapters/sql/allocations) ---------------------------
+
+    def allocate(self, counter: CounterTable, keys: Sequence[str]) -> list[int]:
+        """The next value of each key's counter, in the order given (a key given twice gets
+        two). Inside a transaction: the first use of a key reads and row-locks its row."""
+        allocations = self._allocations
+        unknown = allocations.unknown(counter, keys)
+        if unknown:
+            found = self._read_counters(counter, unknown)
+            for key in unknown:
+                stored = found.get(key)
+                if stored is None:  # the key's first value: its row, now (see allocations)
+                    self._execute(counter.insert, counter.row(key, 0))
+                    stored = 0
+                allocations.load(counter, key, stored)
+        return [allocations.next(counter, key) for key in keys]
+
+    def allocated(self, counter: CounterTable, key: str) -> int:
+        """The last value handed out for `key` (0: none yet), its row locked like `allocate`."""
+        last = self._allocations.last(counter, key)
+        if last is not None:
+            return last
+        stored = self._read_counters(counter, [key]).get(key)
+        if stored is None:
+            return 0
+        self._allocations.load(counter, key, stored)
+        return stored
+
+    def _read_counters(self, counter: CounterTable, keys: Sequence[str]) -> dict[str, int]:
+        cursor = self._cursor
+        try:
+            cursor.execute(*self._bind(counter.read(len(keys)), key_params(keys)))
+            return {str(key): int(value) for key, value in cursor.fetchall()}
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
+    def _execute(self, stmt: sa.ClauseElement, params: Params) -> None:
+        """Run a statement the session issues itself (nothing waiting needs writing first)."""
+        try:
+            self._cursor.execute(*self._bind(stmt, params))
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
+    def _write_back(self) -> None:
+        for counter, rows in self._allocations.take().items():
+            self._executemany(counter.write, rows)
 
     def next_value(self, sequence: str) -> int:
+        """The sequence's next value: a database sequence, or a row of the flavor's counters
+        allocated per transaction (SQLite)."""
+        counters = self.flavor.counters
+        if counters is not None:
+            return self.allocate(counters, [sequence])[0]
         with self._driver_errors():
             return self.flavor.next_value(self._cursor, sequence)
 
     # transactions -------------------------------------------------------------------------
 
     def begin(self) -> None:
+        self._allocations.clear()
         with self._driver_errors():
             self.flavor.begin(self._cursor)
 
     def commit(self) -> None:
-        self.flush()
-        with self._driver_errors():
-            self.connection.commit()
+        try:
+            self.flush()
+            with self._driver_errors():
+                self.connection.commit()
+        finally:
+            self._allocations.clear()  # committed, or to be rolled back: read again next time
 
     def rollback(self) -> None:
         self._deferred.clear()
+        self._allocations.clear()
         with self._driver_errors():
             self.connection.rollback()
 
@@ -220,16 +293,19 @@ class SqlSession:
         with self._driver_errors():
             self.flavor.savepoint(self._cursor, name)
         self._deferred.savepoint()
+        self._allocations.savepoint()
 
     def release(self, name: str) -> None:
         with self._driver_errors():
             self.flavor.release(self._cursor, name)
         self._deferred.release_savepoint()
+        self._allocations.release_savepoint()
 
     def rollback_to(self, name: str) -> None:
         with self._driver_errors():
             self.flavor.rollback_to(self._cursor, name)
         self._deferred.rollback_to_savepoint()
+        self._allocations.rollback_to_savepoint()
 
     def close(self) -> None:
         try:

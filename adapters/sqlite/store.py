@@ -5,6 +5,8 @@ so that several worker processes sharing one file queue for the write lock
 instead of failing on a lock upgrade, and a busy timeout for that queue. Each
 session's write transactions also queue on a lock file first
 (`adapters.sqlite.writelock`), so that the queue is served promptly.
+Registration numbers come from the `counters` table, allocated per transaction
+by the session (`adapters.sql.allocations`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,22 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
+from adapters.sql.allocations import CounterTable
 from adapters.sql.session import Params, SqlSession, StandardSavepoints
 from adapters.sqlite.writelock import LockedConnection, WriteLock
+from adapters.tables.core import counters
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 30_000
 
 
+#: SQLite has no sequences: one row per sequence name, allocated per transaction.
+COUNTERS = CounterTable(counters, key="name", value="value")
+
+
 class SqliteFlavor(StandardSavepoints):
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
+    counters: CounterTable | None = COUNTERS
 
     def __init__(self, write_lock: WriteLock | None = None) -> None:
         self.write_lock = write_lock
@@ -42,13 +51,8 @@ class SqliteFlavor(StandardSavepoints):
             raise
 
     def next_value(self, cursor: Any, sequence: str) -> int:
-        cursor.execute("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
-                       (sequence,))
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute("INSERT INTO counters (name, value) VALUES (?, 1)", (sequence,))
-            return 1
-        return int(row[0])
+        raise StoreError(f"SQLite has no sequence {sequence!r}: the session allocates its "
+                         "numbers from `counters`")
 
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int:
         cursor.execute(sql, params)
