@@ -37,7 +37,7 @@ def parties_of_certificate(issuer_id: str, consignee_tax_id: str,
 
 
 def issue(ctx: Context, message: Message) -> Accepted:
-    body = read_certificate(message.body)
+    body = message.read(read_certificate)
     if not may_issue(ctx.participant, body.cert_type):
         raise NotAuthorized()
     # One at a time per consignee with declarations that may wait for this certificate:
@@ -64,7 +64,7 @@ def issue(ctx: Context, message: Message) -> Accepted:
 
 
 def revoke(ctx: Context, message: Message) -> Accepted:
-    body = read_revocation(message.body)
+    body = message.read(read_revocation)
     cert = ctx.uow.certificates.by_number(body.number)
     if cert is None or cert.issuer_id != ctx.participant.id:
         raise NotFound()  # another ministry's certificate is as invisible as a missing one

@@ -14,7 +14,7 @@ MAX_NOTE = 512
 
 
 def decide(ctx: Context, message: Message) -> Accepted:
-    body = read_control_decision(message.body)
+    body = message.read(read_control_decision)
     state = ctx.uow.declarations.by_number(body.declaration_number)
     if state is None:
         raise NotFound()

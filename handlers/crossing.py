@@ -103,7 +103,7 @@ def _move(ctx: Context, state: DeclarationState, body: BorderCrossing, number: s
 
 def record(ctx: Context, message: Message) -> Accepted:
     """Register a crossing; Receipt Reference = its number, Status RECORDED or UNANNOUNCED."""
-    body = read_crossing(message.body)
+    body = message.read(read_crossing)
     if body.pre_arrival_number is not None:
         pre: PreArrivalState | None = _named_pre_arrival(ctx, body, body.pre_arrival_number)
     else:

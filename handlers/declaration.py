@@ -70,7 +70,7 @@ def current_rules(extras: Mapping[str, object]) -> Rules:
 
 
 def lodge(ctx: Context, message: Message) -> Accepted:
-    body = read_declaration(message.body)
+    body = message.read(read_declaration)
     if body.declarant_id != ctx.participant.id:
         raise rule_violation("DECLARANT_IS_SENDER",
                              "Declarant must be the participant that lodges the declaration.")
@@ -88,15 +88,24 @@ def lodge(ctx: Context, message: Message) -> Accepted:
     if check.failures:
         raise BusinessRuleViolation([Detail(f.text, path=f.path, rule=f.rule)
                                      for f in check.failures])
+    # Decided before the row is written, so that it is written once, in its final status.
+    routing = route(rules, facts) if check.satisfied else None
+    status = routing.status if routing is not None else AWAITING_CERTIFICATES
     number = declaration_number(ctx.today.year, ctx.uow.next_number("declaration"))
     declaration_id = ctx.uow.declarations.insert(
-        body, number=number, status=REGISTERED, registered_at=ctx.received_at,
-        registration_date=ctx.registration_date, message_pk=ctx.message_pk)
+        body, number=number, status=status, registered_at=ctx.received_at,
+        registration_date=ctx.registration_date, message_pk=ctx.message_pk,
+        risk_channel=routing.channel.value if routing is not None else None,
+        decision_rule=routing.rule if routing is not None else None)
     facts = dataclasses.replace(facts, id=declaration_id, number=number)
     _record(ctx, facts, REGISTERED)
     if check.links:
         ctx.uow.clearance.set_links(declaration_id, check.links)
-    status = _settle(ctx, facts, check, rules)
+    if routing is None:
+        ctx.uow.clearance.set_waits(declaration_id, check.waits)
+        _record(ctx, facts, AWAITING_CERTIFICATES, check.waiting_note())
+    else:
+        _record(ctx, facts, status, routing.note)
     return Accepted(KIND, number, status)
 
 

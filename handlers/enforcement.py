@@ -29,7 +29,7 @@ def offense_number(year: int, n: int) -> str:
 
 def report(ctx: Context, message: Message) -> Accepted:
     """Register an offense; Receipt Reference = its number, Status REPORTED."""
-    body = read_offense(message.body)
+    body = message.read(read_offense)
     linked = known_declarations(
         ctx, (body.declaration_number,) if body.declaration_number is not None else (),
         "/Envelope/Body/OffenseReport/DeclarationNumber")

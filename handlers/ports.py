@@ -71,7 +71,8 @@ class EventLog(Protocol):
 
 class DeclarationRepository(Protocol):
     def insert(self, body: CustomsDeclaration, *, number: str, status: str, registered_at: str,
-               registration_date: str, message_pk: int | None) -> int: ...
+               registration_date: str, message_pk: int | None,
+               risk_channel: str | None = None, decision_rule: str | None = None) -> int: ...
 
     def by_number(self, number: str) -> DeclarationState | None: ...
 

@@ -30,7 +30,7 @@ ACK_RULE = "ACK_UP_TO_ISSUED"
 
 def answer(ctx: Context, message: Message) -> Answer:
     """Release the caller's notifications up to AckUpTo, then hand out the next ones."""
-    request = read_pull_request(message.body)
+    request = message.read(read_pull_request)
     outbox = ctx.uow.outbox
     recipient = ctx.participant.id
     last_seq = outbox.lock_stream(recipient)

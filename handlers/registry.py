@@ -1,8 +1,12 @@
-"""The one explicit table of handlers, keyed by MessageType."""
+"""The one explicit table of handlers, keyed by MessageType, and of the body readers
+whose work the event loop does before a message reaches the writer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
 
 from handlers import (
     certificate,
@@ -17,6 +21,7 @@ from handlers import (
 )
 from handlers.context import Context
 from handlers.outcomes import Outcome
+from protocol.bodies.declaration import read_declaration
 from protocol.envelope import Message
 from protocol.message_types import REQUEST_TYPES
 
@@ -36,3 +41,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 assert HANDLERS.keys() == REQUEST_TYPES.keys(), "every registered type needs a handler"
+
+#: Body readers run by `Pipeline.prepare` (on the event loop, outside the writer's
+#: transaction); the handler's own `message.read(reader)` then finds the result.
+#: Only for bodies worth decoding early: the writer is the gateway's bottleneck.
+EARLY_READERS: dict[str, Callable[[etree._Element], Any]] = {
+    "CustomsDeclaration": read_declaration,
+}
+
+assert EARLY_READERS.keys() <= HANDLERS.keys()

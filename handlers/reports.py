@@ -78,7 +78,7 @@ def rows_of(ctx: Context, request: ReportRequest) -> list[ReportRowView]:
 
 def answer(ctx: Context, message: Message) -> Answer:
     """Compute the requested report."""
-    request = read_report_request(message.body)
+    request = message.read(read_report_request)
     body = report_response_body(report_type=request.report_type, date_from=request.date_from,
                                 date_to=request.date_to, rows=rows_of(ctx, request))
     return Answer("ReportResponse", body)

@@ -15,7 +15,7 @@ when the declaration is invoiced in that currency for more than that amount.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from handlers.ports import DeclarationFacts, ItemFacts
@@ -96,6 +96,10 @@ class RiskDecision:
     rule: str  # the profile's name, or DEFAULT_RULE
 
 
+#: Distinct HS codes whose requirements a `Rules` remembers (the tariff has ~20,000 lines).
+_REQUIRED_CACHE_MAX = 50_000
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     """Everything the single-window decision is configured with. Immutable: a reload
@@ -104,16 +108,26 @@ class Rules:
     permits: tuple[PermitRule, ...] = ()
     profiles: tuple[RiskProfile, ...] = ()
     default_channel: Channel = Channel.GREEN
+    #: `required` by HS code, filled as codes are seen (the rules never change in place)
+    _required: dict[str, tuple[Requirement, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def required(self, hs_code: str) -> tuple[Requirement, ...]:
         """The certificate types a goods item with this HS code needs, each once,
         in the order the rules name them."""
+        cached = self._required.get(hs_code)
+        if cached is not None:
+            return cached
         found: dict[str, Requirement] = {}
         for rule in self.permits:
             if rule.applies_to(hs_code):
                 for cert_type in rule.requires:
                     found.setdefault(cert_type, Requirement(cert_type, rule.name))
-        return tuple(found.values())
+        needs = tuple(found.values())
+        if len(self._required) >= _REQUIRED_CACHE_MAX:  # senders choose the codes: stay bounded
+            self._required.clear()
+        self._required[hs_code] = needs
+        return needs
 
     def assess(self, facts: DeclarationFacts) -> RiskDecision:
         """The risk channel of a declaration: the first matching profile, else the default."""

@@ -56,7 +56,7 @@ def _by_reference(ctx: Context, reference: str) -> StatusView:
 
 
 def answer(ctx: Context, message: Message) -> Answer:
-    request = read_status_request(message.body)
+    request = message.read(read_status_request)
     if request.reference is not None:
         view = _by_reference(ctx, request.reference)
     else:

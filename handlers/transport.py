@@ -62,7 +62,7 @@ def known_declarations(ctx: Context, numbers: tuple[str, ...],
 
 def announce(ctx: Context, message: Message) -> Accepted:
     """Register a pre-arrival; Receipt Reference = its number, Status ANNOUNCED."""
-    body = read_pre_arrival(message.body)
+    body = message.read(read_pre_arrival)
     known_declarations(ctx, body.declaration_numbers,
                        "/Envelope/Body/VehiclePreArrival/DeclarationNumber")
     number = pre_arrival_number(ctx.today.year, ctx.uow.next_number("pre_arrival"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -17,6 +19,8 @@ GATEWAY_ID = "SCC"
 
 MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 PARTICIPANT_ID = re.compile(r"[A-Z0-9-]{2,32}")
+
+T = TypeVar("T")
 
 _HEADER_FIELDS = ("MessageId", "MessageType", "SenderId", "RecipientId", "SentAt",
                   "CorrelationId")
@@ -34,16 +38,38 @@ class Header:
 
 @dataclass(slots=True)
 class Message:
-    """A parsed request: its header, its body element and the bytes it came in."""
+    """A parsed request: its header, its body element and the bytes it came in.
+
+    What is derived from the body (its digest, its decoded form) is computed once
+    and kept, so that the event loop can do that CPU work before the message
+    reaches the writer's transaction. A new `body` (a verified or translated one)
+    makes both be computed afresh.
+    """
 
     header: Header
     body: etree._Element
     payload: bytes
+    _digest: tuple[etree._Element, str] | None = field(default=None, repr=False)
+    _decoded: tuple[etree._Element, Callable[..., Any], Any] | None = field(default=None,
+                                                                          repr=False)
 
     @property
     def body_digest(self) -> str:
         """SHA-256 of the body in exclusive canonical form (what duplicates are compared by)."""
-        return body_digest(self.body)
+        cached = self._digest
+        if cached is None or cached[0] is not self.body:
+            cached = self._digest = (self.body, body_digest(self.body))
+        return cached[1]
+
+    def read(self, reader: Callable[[etree._Element], T]) -> T:
+        """The body as `reader` decodes it; decoded once for each body and reader."""
+        cached = self._decoded
+        if cached is not None and cached[0] is self.body and cached[1] is reader:
+            value: T = cached[2]
+            return value
+        decoded = reader(self.body)
+        self._decoded = (self.body, reader, decoded)
+        return decoded
 
 
 def body_digest(body: etree._Element) -> str:

@@ -41,7 +41,8 @@ class SqlDeclarationRepository:
         self.db = db
 
     def insert(self, body: CustomsDeclaration, *, number: str, status: str, registered_at: str,
-               registration_date: str, message_pk: int | None) -> int:
+               registration_date: str, message_pk: int | None,
+               risk_channel: str | None = None, decision_rule: str | None = None) -> int:
         decl_id = self.db.insert_id(_insert, {
             "declaration_number": number, "declarant_id": body.declarant_id, "lrn": body.lrn,
             "procedure_type": body.procedure_type, "customs_office": body.customs_office,
@@ -53,7 +54,7 @@ class SqlDeclarationRepository:
             "border_crossing_point": body.border_crossing_point,
             "invoice_currency": body.invoice_currency,
             "total_invoice_amount": body.total_invoice_amount,
-            "status": status, "risk_channel": None, "decision_rule": None,
+            "status": status, "risk_channel": risk_channel, "decision_rule": decision_rule,
             "registered_at": registered_at, "registration_date": registration_date,
             "status_changed_at": registered_at, "message_pk": message_pk,
         })

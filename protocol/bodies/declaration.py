@@ -66,13 +66,25 @@ class ControlDecision:
     note: str | None
 
 
+_ITEM = _ + "GoodsItem"
+_DOCUMENT = _ + "Document"
+_TAX = _ + "Tax"
+
+
 def _texts(el: etree._Element) -> dict[str, str]:
     """Direct children's stripped text by Clark name, in one pass (for schema-valid input)."""
     return {child.tag: (child.text or "").strip() for child in el}
 
 
 def _item(item: etree._Element) -> GoodsItem:
-    t = _texts(item)
+    t: dict[str, str] = {}
+    documents: list[ItemDocument] = []
+    for child in item:
+        if child.tag == _DOCUMENT:
+            d = _texts(child)
+            documents.append(ItemDocument(d[_ + "Type"], d[_ + "Number"]))
+        else:
+            t[child.tag] = (child.text or "").strip()
     return GoodsItem(
         seq=int(t[_ + "SequenceNumber"]),
         hs_code=t[_ + "HSCode"],
@@ -81,20 +93,30 @@ def _item(item: etree._Element) -> GoodsItem:
         gross_mass_g=grams(t[_ + "GrossMassKg"]),
         net_mass_g=grams(t[_ + "NetMassKg"]),
         invoice_amount=minor_units(t[_ + "InvoiceAmount"]),
-        documents=tuple(
-            ItemDocument(child_text(doc, _ + "Type"), child_text(doc, _ + "Number"))
-            for doc in item.iterfind(_ + "Document")
-        ),
+        documents=tuple(documents),
     )
 
 
 def read_declaration(el: etree._Element) -> CustomsDeclaration:
-    t = _texts(el)
-    consignor = el.find(_ + "Consignor")
-    consignee = el.find(_ + "Consignee")
-    transport = el.find(_ + "TransportMeans")
-    assert consignor is not None and consignee is not None and transport is not None
-    cr, ce, tm = _texts(consignor), _texts(consignee), _texts(transport)
+    """Read a schema-valid CustomsDeclaration, visiting each element once (this runs
+    for every declaration, on the event loop)."""
+    t: dict[str, str] = {}
+    parts: dict[str, dict[str, str]] = {}
+    items: list[GoodsItem] = []
+    taxes: list[Tax] = []
+    for child in el:
+        tag = child.tag
+        if tag == _ITEM:
+            items.append(_item(child))
+        elif tag == _TAX:
+            x = _texts(child)
+            taxes.append(Tax(x[_ + "Type"], minor_units(x[_ + "Amount"]), x[_ + "Currency"]))
+        elif len(child):  # Consignor, Consignee, TransportMeans
+            parts[tag] = _texts(child)
+        else:
+            t[tag] = (child.text or "").strip()
+    cr, ce = parts[_ + "Consignor"], parts[_ + "Consignee"]
+    tm = parts[_ + "TransportMeans"]
     return CustomsDeclaration(
         procedure_type=t[_ + "ProcedureType"],
         lrn=t[_ + "LocalReferenceNumber"],
@@ -111,12 +133,8 @@ def read_declaration(el: etree._Element) -> CustomsDeclaration:
         border_crossing_point=t[_ + "BorderCrossingPoint"],
         invoice_currency=t[_ + "InvoiceCurrency"],
         total_invoice_amount=minor_units(t[_ + "TotalInvoiceAmount"]),
-        items=tuple(_item(item) for item in el.iterfind(_ + "GoodsItem")),
-        taxes=tuple(
-            Tax(child_text(x, _ + "Type"), minor_units(child_text(x, _ + "Amount")),
-                child_text(x, _ + "Currency"))
-            for x in el.iterfind(_ + "Tax")
-        ),
+        items=tuple(items),
+        taxes=tuple(taxes),
     )
 
 
