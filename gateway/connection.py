@@ -8,7 +8,13 @@ that is flushed strictly in arrival order. Bounds (PROTOCOL §2, SECURITY
 `max_inflight` unanswered frames, or while the peer does not read its replies,
 the connection stops reading; malformed or forbidden documents spend an error
 budget; a half-sent frame has `frame_timeout` to finish; an idle connection
-is closed after `idle_timeout`.
+is closed after `idle_timeout` (both checked by one periodic timer, not per frame).
+
+Replies that are ready together go out in one `transport.write` (one TLS record,
+one send): the writer hands back a whole batch's outcomes in one turn of the
+loop, so each connection schedules a single flush for that turn instead of
+writing reply by reply; replies made while taking frames (heartbeats,
+rejections) are written once the frames at hand are taken.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
+from gateway.logging import message_line
 from handlers.participants import Participant
 from protocol.errors import (
     COUNTS_AS_GARBAGE,
@@ -32,15 +39,18 @@ from protocol.errors import (
     TooManyErrors,
     UamsError,
 )
-from protocol.framing import FrameDecoder, encode_frame
+from protocol.framing import HEADER, FrameDecoder
 
 if TYPE_CHECKING:
     from gateway.server import GatewayServer
 
-log = structlog.get_logger("uams.message")
 conn_log = structlog.get_logger("uams.connection")
 
 _ids = itertools.count(1)
+
+#: Replies made while taking frames are written once this many bytes are ready (or when
+#: the frames at hand are taken), so that a peer that does not read is still noticed soon.
+WRITE_AT_BYTES = 16 * 1024
 
 
 @dataclass(slots=True)
@@ -65,6 +75,8 @@ class UamsConnection(asyncio.Protocol):
         self.closing = False       # no more frames are read; close once replies are out
         self.peer_eof = False      # the peer half-closed: answer what it sent, then close
         self._taking = False
+        self._flush_soon = False   # a flush is scheduled for this turn of the loop
+        self._unwritten = 0        # bytes of replies made while taking frames, not yet written
         self.reading_paused = False
         self.writing_paused = False
         self.last_frame_at = time.monotonic()
@@ -133,22 +145,36 @@ class UamsConnection(asyncio.Protocol):
         if self._taking:
             return
         self._taking = True
+        decoder = self.decoder
+        took = False
         try:
-            while not self.closing and not self._saturated():
-                payload = self.decoder.next_frame()
+            while not self.closing:
+                if self._saturated():
+                    # Replies made meanwhile (heartbeats, rejections) may free room.
+                    if not (self.slots and self.slots[0].reply is not None):
+                        break
+                    self._write_ready()
+                    if self.transport is None or self._saturated():
+                        break
+                payload = decoder.next_frame()
                 if payload is None:
                     break
-                self.last_frame_at = time.monotonic()
-                self.frame_started_at = None
+                took = True
                 self._on_frame(payload)
+                if self._unwritten >= WRITE_AT_BYTES:
+                    self._write_ready()
         except FrameTooLarge as error:
             self._stop_with(error)
         finally:
             self._taking = False
-        if not self.decoder.in_frame:
+        if took:
+            self.last_frame_at = time.monotonic()
+        if not decoder.in_frame:
             self.frame_started_at = None
         elif self.frame_started_at is None:
             self.frame_started_at = time.monotonic()
+        if not self._write_ready():
+            return
         if self.peer_eof and not self.slots and self.transport is not None:
             self.transport.close()  # the peer sent its last frame and everything is answered
             return
@@ -211,7 +237,9 @@ class UamsConnection(asyncio.Protocol):
             slot.reply = self.server.pipeline.rejection(outcome, self.participant.id
                                                         if self.participant else None)
         self._log(prepared, outcome, started, prepared.message.header.message_id)
-        self._flush()
+        if not self._flush_soon:  # once for all the outcomes of this turn of the loop
+            self._flush_soon = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _stop_with(self, error: UamsError) -> None:
         """Answer with a connection-closing rejection after the replies before it."""
@@ -225,26 +253,48 @@ class UamsConnection(asyncio.Protocol):
     def _append(self, slot: _Slot) -> None:
         self.slots.append(slot)
         self._drained.clear()
-        self._flush()
+        if not self._taking:
+            self._flush()
+        elif slot.reply is not None:
+            self._unwritten += len(slot.reply)
 
-    def _flush(self) -> None:
+    def _write_ready(self) -> bool:
+        """Write the replies that are ready at the head of the queue, in one write.
+
+        False when the connection is gone or was just closed after its last reply.
+        """
         transport = self.transport
         if transport is None:
-            return
-        while self.slots and self.slots[0].reply is not None:
-            slot = self.slots.popleft()
-            assert slot.reply is not None
-            transport.write(encode_frame(slot.reply))
+            return False
+        self._unwritten = 0
+        slots = self.slots
+        if not slots or slots[0].reply is None:
+            return True
+        frames: list[bytes] = []
+        while slots and (reply := slots[0].reply) is not None:
+            slot = slots.popleft()
+            frames.append(HEADER.pack(len(reply)))
+            frames.append(reply)
             if slot.close_after:
-                self.slots.clear()
+                transport.write(b"".join(frames))
+                slots.clear()
                 transport.close()
                 self._drained.set()
-                return
-        if not self.slots:
+                return False
+        transport.write(b"".join(frames))
+        if not slots:
             self._drained.set()
-            if self.closing or (self.peer_eof and not self.decoder.buffered):
-                transport.close()
-                return
+        return True
+
+    def _flush(self) -> None:
+        self._flush_soon = False
+        if not self._write_ready():
+            return
+        transport = self.transport
+        assert transport is not None
+        if not self.slots and (self.closing or (self.peer_eof and not self.decoder.buffered)):
+            transport.close()
+            return
         if not self._taking and self.decoder.buffered:
             self._take_frames()  # frames held back by max_inflight may go now
         else:
@@ -299,18 +349,15 @@ class UamsConnection(asyncio.Protocol):
 
     def _log(self, prepared: Any, outcome: Any, started: float, message_id: str | None) -> None:
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        participant = self.participant.id if self.participant else None
         if isinstance(outcome, UamsError):
-            log.info("message", conn=self.id,
-                     participant=self.participant.id if self.participant else None,
-                     message_id=message_id,
-                     type=prepared.spec.name if prepared is not None else None,
-                     outcome="rejected", code=outcome.code.value, latency_ms=latency_ms)
+            message_line(self.id, participant, message_id,
+                         prepared.spec.name if prepared is not None else None,
+                         "rejected", outcome.code.value, latency_ms)
         else:
-            log.info("message", conn=self.id, participant=self.participant.id
-                     if self.participant else None, message_id=message_id,
-                     type=prepared.spec.name, outcome="accepted",
-                     code=getattr(outcome, "status", None), latency_ms=latency_ms,
-                     duplicate=getattr(outcome, "duplicate", False) or None)
+            message_line(self.id, participant, message_id, prepared.spec.name, "accepted",
+                         getattr(outcome, "status", None), latency_ms,
+                         duplicate=getattr(outcome, "duplicate", False) or None)
 
 
 ConnectionFactory = Callable[[], UamsConnection]
