@@ -138,7 +138,7 @@ class Pipeline:
         if alternate is not None:
             assert body is not None
             alternate.validate(body)
-        message = message_from(root, payload)
+        message = message_from(root, payload, fields, body)
         if message.header.sender_id != participant.id:
             raise SenderMismatch()
         if not may_send(participant, spec.name):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from handlers.context import Context
@@ -97,15 +98,16 @@ def lodge(ctx: Context, message: Message) -> Accepted:
         registration_date=ctx.registration_date, message_pk=ctx.message_pk,
         risk_channel=routing.channel.value if routing is not None else None,
         decision_rule=routing.rule if routing is not None else None)
-    facts = dataclasses.replace(facts, id=declaration_id, number=number)
-    _record(ctx, facts, REGISTERED)
+    lodged = _Lodged(declaration_id, number, body.declarant_id, body.consignee_tax_id)
+    parties = parties_of_declaration(body.declarant_id, body.consignee_tax_id, ctx.registry)
+    _record(ctx, lodged, REGISTERED, parties=parties)
     if check.links:
         ctx.uow.clearance.set_links(declaration_id, check.links)
     if routing is None:
         ctx.uow.clearance.set_waits(declaration_id, check.waits)
-        _record(ctx, facts, AWAITING_CERTIFICATES, check.waiting_note())
+        _record(ctx, lodged, AWAITING_CERTIFICATES, check.waiting_note(), parties=parties)
     else:
-        _record(ctx, facts, status, routing.note)
+        _record(ctx, lodged, status, routing.note, parties=parties)
     return Accepted(KIND, number, status)
 
 
@@ -171,10 +173,22 @@ def _settle(ctx: Context, facts: DeclarationFacts, check: CrossCheck, rules: Rul
     return routing.status
 
 
-def _record(ctx: Context, decl: DeclarationRef, status: str, note: str | None = None) -> None:
+@dataclass(frozen=True, slots=True)
+class _Lodged:
+    """A declaration just registered, as a status change needs it (a `DeclarationRef`)."""
+
+    id: int
+    number: str
+    declarant_id: str
+    consignee_tax_id: str
+
+
+def _record(ctx: Context, decl: DeclarationRef, status: str, note: str | None = None, *,
+            parties: set[str] | None = None) -> None:
+    if parties is None:
+        parties = parties_of_declaration(decl.declarant_id, decl.consignee_tax_id, ctx.registry)
     record_status(ctx, kind=KIND, reference=decl.number, status=status, note=note,
-                  parties=parties_of_declaration(decl.declarant_id, decl.consignee_tax_id,
-                                                 ctx.registry))
+                  parties=parties)
 
 
 def _facts_of(body: CustomsDeclaration, registration_date: str) -> DeclarationFacts:

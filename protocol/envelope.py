@@ -110,10 +110,12 @@ def body_element(root: etree._Element) -> etree._Element | None:
     return None
 
 
-def message_from(root: etree._Element, payload: bytes) -> Message:
-    """Build the Message of a schema-valid envelope."""
-    f = header_fields(root)
-    body = body_element(root)
+def message_from(root: etree._Element, payload: bytes, fields: dict[str, str] | None = None,
+                 body: etree._Element | None = None) -> Message:
+    """Build the Message of a schema-valid envelope (its `header_fields` and `body_element`
+    when the caller has them already)."""
+    f = fields if fields is not None else header_fields(root)
+    body = body if body is not None else body_element(root)
     assert body is not None, "message_from() needs a schema-valid envelope"
     return Message(
         header=Header(
