@@ -80,7 +80,8 @@ async def start_gateway(config: Config, *, reuse_port: bool = False) -> Gateway:
                                max_batch=config.store.batch_max_messages,
                                max_wait_seconds=config.store.batch_max_wait_ms / 1000,
                                queue_max=config.store.queue_max,
-                               on_batch=publisher.on_batch if publisher else None)
+                               on_batch=publisher.on_batch if publisher else None,
+                               prefetch=pipeline.prefetch)
     writer.start()
     tls_context = ReloadingServerContext(config.tls)
     server = GatewayServer(config.server, pipeline, writer, registry, tls_context.listening,

@@ -174,6 +174,10 @@ class Pipeline:
         )
         return dispatch.apply(ctx, prepared.message)
 
+    def prefetch(self, uow: SqlUnitOfWork, batch: list[Prepared]) -> None:
+        """Before the writer applies `batch`: its lookups, read at once."""
+        dispatch.prefetch(uow, [prepared.message for prepared in batch])
+
     # replies --------------------------------------------------------------------------------
 
     def reply_for(self, prepared: Prepared, outcome: Outcome | UamsError) -> bytes:

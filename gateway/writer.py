@@ -37,6 +37,8 @@ log = structlog.get_logger("uams.writer")
 
 #: What the writer runs for each job inside its savepoint.
 ApplyFn = Callable[[SqlUnitOfWork, Any], Any]
+#: What the writer runs once per batch, before the first job: batch lookups.
+PrefetchFn = Callable[[SqlUnitOfWork, list[Any]], None]
 
 
 @dataclass(slots=True)
@@ -61,9 +63,11 @@ class WriterStats:
 class GroupCommitWriter:
     def __init__(self, store: Store, apply: ApplyFn, *, max_batch: int = 500,
                  max_wait_seconds: float = 0.002, queue_max: int = 10_000,
-                 on_batch: Callable[[int, float], None] | None = None) -> None:
+                 on_batch: Callable[[int, float], None] | None = None,
+                 prefetch: PrefetchFn | None = None) -> None:
         self.store = store
         self.apply = apply
+        self.prefetch = prefetch
         self.max_batch = max_batch
         self.max_wait = max_wait_seconds
         self.stats = WriterStats()
@@ -149,6 +153,7 @@ class GroupCommitWriter:
             session = self._session_or_connect()
             uow = SqlUnitOfWork(session)
             session.begin()
+            self._prefetch(uow, batch)
             for pending in batch:
                 results.append(self._apply_one(session, uow, pending.job))
             session.commit()
@@ -169,15 +174,28 @@ class GroupCommitWriter:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(_deliver, batch, results)
 
+    def _prefetch(self, uow: SqlUnitOfWork, batch: list[_Pending]) -> None:
+        """Batch lookups; a bug there costs speed, never a message (handlers look up again)."""
+        if self.prefetch is None:
+            return
+        try:
+            self.prefetch(uow, [pending.job for pending in batch])
+        except StoreError:
+            raise
+        except Exception:
+            log.exception("prefetch_failed", incident=_incident_id())
+            uow.forget_prefetched()
+
     def _apply_one(self, session: SqlSession, uow: SqlUnitOfWork, job: Any) -> Any:
         for attempt in (1, 2):
             session.savepoint("msg")
             try:
                 outcome = self.apply(uow, job)
             except StoreConflict:
-                # Another node registered the same key meanwhile: look again once.
+                # Another node registered the same key meanwhile: look again once, in the store.
                 session.rollback_to("msg")
                 session.release("msg")
+                uow.forget_prefetched()
                 if attempt == 2:
                     return InternalError()
                 continue

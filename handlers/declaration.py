@@ -25,7 +25,7 @@ from handlers.context import Context
 from handlers.crosscheck import CrossCheck, cross_check
 from handlers.lifecycle import record_status
 from handlers.outcomes import Accepted
-from handlers.ports import DeclarationFacts, ItemFacts
+from handlers.ports import DeclarationFacts, ItemFacts, UnitOfWork
 from handlers.risk import RELEASED, UNDER_CONTROL, route
 from handlers.rules import NO_RULES, Rules
 from handlers.visibility import parties_of_declaration
@@ -35,7 +35,7 @@ from protocol.errors import BusinessRuleViolation, Detail, rule_violation
 
 __all__ = [
     "AWAITING_CERTIFICATES", "KIND", "REGISTERED", "REJECTED", "RELEASED", "UNDER_CONTROL",
-    "DeclarationRef", "certificate_revoked", "lodge", "reevaluate", "transition",
+    "DeclarationRef", "certificate_revoked", "lodge", "prefetch", "reevaluate", "transition",
 ]
 
 KIND = "DECLARATION"
@@ -109,6 +109,12 @@ def lodge(ctx: Context, message: Message) -> Accepted:
     else:
         _record(ctx, lodged, status, routing.note, parties=parties)
     return Accepted(KIND, number, status)
+
+
+def prefetch(uow: UnitOfWork, messages: list[Message]) -> None:
+    """Before a batch: the LRN lookups of its declarations, in one read."""
+    bodies = [m.read(read_declaration) for m in messages]
+    uow.declarations.prefetch_lrns([(b.declarant_id, b.lrn) for b in bodies])
 
 
 def reevaluate(ctx: Context, declaration_id: int, *, arrived: str) -> None:

@@ -7,9 +7,12 @@ Status, a different body is `DUPLICATE_CONFLICT`. Queries are answered afresh.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from handlers.context import Context
 from handlers.outcomes import Accepted, Outcome
-from handlers.registry import HANDLERS
+from handlers.ports import UnitOfWork
+from handlers.registry import HANDLERS, PREFETCHERS
 from protocol.envelope import Message
 from protocol.errors import DuplicateConflict
 from protocol.message_types import REQUEST_TYPES, MessageKind
@@ -42,6 +45,22 @@ def apply(ctx: Context, message: Message) -> Outcome:
         object_kind=None, reference=None, payload=message.payload,
     )
     outcome = handler(ctx, message)
-    if isinstance(outcome, Accepted) and outcome.reference is not None:
+    if isinstance(outcome, Accepted):
         uow.messages.link(ctx.message_pk, outcome.object_kind, outcome.reference)
+    else:
+        uow.messages.link(ctx.message_pk, None, None)
     return outcome
+
+
+def prefetch(uow: UnitOfWork, messages: Sequence[Message]) -> None:
+    """Before a batch: read at once what its messages' lookups will ask (the writer's
+    transaction then answers them from memory; see `UnitOfWork.forget_prefetched`)."""
+    commands = [m for m in messages
+                if REQUEST_TYPES[m.header.message_type].kind is MessageKind.COMMAND]
+    uow.messages.prefetch([(m.header.sender_id, m.header.message_id) for m in commands])
+    by_type: dict[str, list[Message]] = {}
+    for m in commands:
+        if m.header.message_type in PREFETCHERS:
+            by_type.setdefault(m.header.message_type, []).append(m)
+    for message_type, group in by_type.items():
+        PREFETCHERS[message_type](uow, group)

@@ -7,6 +7,7 @@ rolls back with the message that caused it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,6 +49,9 @@ class DeclarationState:
 
 
 class MessageLog(Protocol):
+    def prefetch(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Read at once what `find` will answer for these (sender_id, message_id) keys."""
+
     def find(self, sender_id: str, message_id: str) -> PriorMessage | None: ...
 
     def record(self, *, sender_id: str, message_id: str, message_type: str, body_digest: str,
@@ -55,8 +59,9 @@ class MessageLog(Protocol):
                payload: bytes) -> int:
         """Remember an accepted command and keep its payload; returns the message key."""
 
-    def link(self, message_pk: int, object_kind: str | None, reference: str) -> None:
-        """Note which object an accepted message registered or changed."""
+    def link(self, message_pk: int, object_kind: str | None, reference: str | None) -> None:
+        """The accepted message's handler is done: note which object it registered or
+        changed (None: none). Called once for every recorded message that succeeded."""
 
 
 class EventLog(Protocol):
@@ -77,6 +82,9 @@ class DeclarationRepository(Protocol):
     def by_number(self, number: str) -> DeclarationState | None: ...
 
     def by_lrn(self, declarant_id: str, lrn: str) -> DeclarationState | None: ...
+
+    def prefetch_lrns(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Read at once what `by_lrn` will answer for these (declarant_id, lrn) keys."""
 
     def set_status(self, declaration_id: int, *, status: str, at: str,
                    risk_channel: str | None = None, decision_rule: str | None = None) -> None: ...
@@ -343,6 +351,9 @@ class ClearanceRepository(Protocol):
 
 class UnitOfWork(Protocol):
     """Everything a handler may read or change, inside the current transaction."""
+
+    def forget_prefetched(self) -> None:
+        """Answer every lookup from the store again (another node may have written)."""
 
     @property
     def messages(self) -> MessageLog: ...

@@ -21,6 +21,7 @@ from handlers import (
 )
 from handlers.context import Context
 from handlers.outcomes import Outcome
+from handlers.ports import UnitOfWork
 from protocol.bodies.declaration import read_declaration
 from protocol.envelope import Message
 from protocol.message_types import REQUEST_TYPES
@@ -42,6 +43,12 @@ HANDLERS: dict[str, Handler] = {
 
 assert HANDLERS.keys() == REQUEST_TYPES.keys(), "every registered type needs a handler"
 
+#: Batch lookups, run by the writer before it applies a batch: each reads at once, for
+#: all the batch's messages of its type, what their handler will look up one by one.
+PREFETCHERS: dict[str, Callable[[UnitOfWork, list[Message]], None]] = {
+    "CustomsDeclaration": declaration.prefetch,
+}
+
 #: Body readers run by `Pipeline.prepare` (on the event loop, outside the writer's
 #: transaction); the handler's own `message.read(reader)` then finds the result.
 #: Only for bodies worth decoding early: the writer is the gateway's bottleneck.
@@ -50,3 +57,4 @@ EARLY_READERS: dict[str, Callable[[etree._Element], Any]] = {
 }
 
 assert EARLY_READERS.keys() <= HANDLERS.keys()
+assert PREFETCHERS.keys() <= HANDLERS.keys()

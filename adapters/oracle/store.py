@@ -61,6 +61,7 @@ class OracleFlavor:
     # asks for the key, with its own output variable.
     dialect.insert_returning = False
     counters: CounterTable | None = None  # real sequences (`next_value`)
+    chooses_keys = False  # other nodes insert too: identity keys
 
     def begin(self, cursor: Any) -> None:
         """Oracle opens a transaction with the first change; nothing to send."""

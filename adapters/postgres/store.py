@@ -36,6 +36,7 @@ class PostgresFlavor(StandardSavepoints):
 
     dialect: Dialect = pg_dialect.dialect()  # type: ignore[no-untyped-call]
     counters: CounterTable | None = None  # real sequences (`next_value`)
+    chooses_keys = False  # other nodes insert too: identity keys
 
     def begin(self, cursor: Any) -> None:
         cursor.execute("BEGIN")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
+from adapters.sql import prefetch
 from adapters.sql.session import SqlSession, insert_of
 from adapters.tables.declarations import (
     declaration_taxes,
@@ -16,6 +19,7 @@ from protocol.bodies.declaration import CustomsDeclaration
 
 d = declarations.c
 _insert = insert_of(declarations)
+_insert_with_id = insert_of(declarations, [c.name for c in declarations.columns])
 _insert_item = insert_of(goods_items)
 _insert_document = insert_of(item_documents)
 _insert_tax = insert_of(declaration_taxes)
@@ -37,13 +41,31 @@ _set_status = (
 
 
 class SqlDeclarationRepository:
+    """Declarations inside the writer's transaction. As `SqlMessageLog` does for messages,
+    `prefetch_lrns` reads a batch's (declarant, LRN) keys in one query, and where the
+    session may choose keys the declaration row joins the batch's bulk inserts."""
+
     def __init__(self, db: SqlSession) -> None:
         self.db = db
+        self._lrns: dict[tuple[str, str], DeclarationState | None] = {}
+        self._queued_keys: set[tuple[str, str]] = set()
+
+    def prefetch_lrns(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Read what `by_lrn` will answer for these (declarant_id, lrn) keys, at once."""
+        for chunk in prefetch.chunks([k for k in keys if k not in self._lrns]):
+            stmt, params = prefetch.lookup(_state_columns, d.declarant_id, d.lrn, chunk)
+            found = {(r[2], r[3]): DeclarationState(*r) for r in self.db.fetchall(stmt, params)}
+            for key in chunk:
+                self._lrns[key] = found.get(key)
+
+    def forget_prefetched(self) -> None:
+        self._lrns.clear()
 
     def insert(self, body: CustomsDeclaration, *, number: str, status: str, registered_at: str,
                registration_date: str, message_pk: int | None,
                risk_channel: str | None = None, decision_rule: str | None = None) -> int:
-        decl_id = self.db.insert_id(_insert, {
+        self._lrns.pop((body.declarant_id, body.lrn), None)
+        row = {
             "declaration_number": number, "declarant_id": body.declarant_id, "lrn": body.lrn,
             "procedure_type": body.procedure_type, "customs_office": body.customs_office,
             "consignor_name": body.consignor_name, "consignor_country": body.consignor_country,
@@ -57,7 +79,16 @@ class SqlDeclarationRepository:
             "status": status, "risk_channel": risk_channel, "decision_rule": decision_rule,
             "registered_at": registered_at, "registration_date": registration_date,
             "status_changed_at": registered_at, "message_pk": message_pk,
-        })
+        }
+        decl_id = self.db.new_id(declarations)
+        if decl_id is None:
+            decl_id = self.db.insert_id(_insert, row)
+        else:
+            self.db.defer(_insert_with_id, [{"id": decl_id, **row}])
+            key = (body.declarant_id, body.lrn)
+            if key in self._queued_keys:  # see SqlMessageLog.record: fail in this message
+                self.db.flush()
+            self._queued_keys.add(key)
         self.db.defer(_insert_item, [
             {"declaration_id": decl_id, "seq": i.seq, "hs_code": i.hs_code,
              "description": i.description, "origin_country": i.origin_country,
@@ -82,6 +113,9 @@ class SqlDeclarationRepository:
         return DeclarationState(*row) if row is not None else None
 
     def by_lrn(self, declarant_id: str, lrn: str) -> DeclarationState | None:
+        key = (declarant_id, lrn)
+        if key in self._lrns:
+            return self._lrns[key]
         row = self.db.fetchone(_by_lrn, {"declarant_id": declarant_id, "lrn": lrn})
         return DeclarationState(*row) if row is not None else None
 

@@ -28,5 +28,9 @@ class SqlUnitOfWork:
         self.offenses = SqlOffenseRepository(db)
         self.reports = SqlReportQueries(db)
 
+    def forget_prefetched(self) -> None:
+        self.messages.forget_prefetched()
+        self.declarations.forget_prefetched()
+
     def next_number(self, kind: str) -> int:
         return self.db.next_value(SEQUENCES[kind].name)

@@ -13,6 +13,7 @@ allocated per transaction (adapters/sql/allocations.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,9 @@ class Flavor(Protocol):
     #: The table of named counters standing in for sequences (SQLite), allocated per
     #: transaction by the session; None where `next_value` asks a real sequence.
     counters: CounterTable | None
+    #: The writer may choose primary keys itself (`SqlSession.new_id`): true where its
+    #: transaction holds the whole database (SQLite's one write lock).
+    chooses_keys: bool
 
     def begin(self, cursor: Any) -> None: ...
     def savepoint(self, cursor: Any, name: str) -> None: ...
@@ -73,6 +77,10 @@ class SqlSession:
         self._deferred = DeferredRows()
         self._allocations = Allocations()
         self._touches: dict[int, tuple[sa.ClauseElement, frozenset[str]]] = {}
+        self._last_ids: dict[str, int] = {}  # keys chosen in this transaction, per table
+        #: How many times queued rows were written: a queued row whose session still shows
+        #: the count it was queued at has not been written yet (and may still be changed).
+        self.flushes = 0
 
     @property
     def supports_update_returning(self) -> bool:
@@ -196,20 +204,50 @@ class SqlSession:
         self._flush_deferred()
 
     def _flush_deferred(self) -> None:
-        for group in self._deferred.take():
+        groups = self._deferred.take()
+        if groups:
+            self.flushes += 1
+        if len(groups) > 1:  # parents before children: foreign keys are checked at once
+            groups.sort(key=lambda group: _insert_rank(group[0][0]))
+        for group in groups:
             self._executemany(group[0][0], [params for _, params in group])
 
     def _flush_for(self, stmt: sa.ClauseElement) -> None:
-        """Before `stmt` runs: write what waits in memory for the tables it names."""
+        """Before `stmt` runs: write what waits in memory for the tables it names, and for
+        the tables its rows refer to (an INSERT of a child needs its queued parent)."""
         cached = self._touches.get(id(stmt))
         if cached is None or cached[0] is not stmt:
             text = self._compile(stmt).text
             words = set(_WORDS.findall(text.lower()))
+            table = getattr(stmt, "table", None)
+            if isinstance(table, sa.Table):
+                words.update(str(fk.column.table.name) for fk in table.foreign_keys)
             cached = self._touches[id(stmt)] = (stmt, frozenset(words))
         if cached[1] & self._allocations.tables:
             self._write_back()
         if cached[1] & self._deferred.tables:
             self._flush_deferred()
+
+    # keys chosen by the writer -------------------------------------------------------------
+
+    def new_id(self, table: sa.Table) -> int | None:
+        """A primary key for a row of `table` that this transaction will `defer`, or None where
+        the database must generate keys (then `insert_id` the row).
+
+        Where the flavor `chooses_keys` (SQLite: the writer's transaction holds the whole
+        database), the first key of a table in a transaction is max(id) + 1 and the next ones
+        count on in memory. Every row of such a table must then be inserted this way within
+        the transaction. A message that fails leaves a gap in the keys, which is harmless.
+        """
+        if not self.flavor.chooses_keys:
+            return None
+        name = str(table.name)
+        last = self._last_ids.get(name)
+        if last is None:
+            last = int(self.scalar(_max_id(table)) or 0)
+        last += 1
+        self._last_ids[name] = last
+        return last
 
     # counters allocated per transaction (adapters/sql/allocations) ---------------------------
 
@@ -271,6 +309,7 @@ class SqlSession:
 
     def begin(self) -> None:
         self._allocations.clear()
+        self._last_ids.clear()
         with self._driver_errors():
             self.flavor.begin(self._cursor)
 
@@ -281,10 +320,12 @@ class SqlSession:
                 self.connection.commit()
         finally:
             self._allocations.clear()  # committed, or to be rolled back: read again next time
+            self._last_ids.clear()
 
     def rollback(self) -> None:
         self._deferred.clear()
         self._allocations.clear()
+        self._last_ids.clear()
         with self._driver_errors():
             self.connection.rollback()
 
@@ -341,6 +382,24 @@ def compile_sql(stmt: sa.ClauseElement, dialect: Dialect) -> CompiledSql:
             values = {renames.get(k, k): v for k, v in values.items()}
     constants = {k: v for k, v in values.items() if v is not None}
     return CompiledSql(text, constants, renames)
+
+
+@functools.cache
+def _max_id(table: sa.Table) -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.max(table.c.id))
+
+
+@functools.cache
+def _ranks(metadata: sa.MetaData) -> dict[str, int]:
+    return {str(t.name): n for n, t in enumerate(metadata.sorted_tables)}
+
+
+def _insert_rank(stmt: sa.ClauseElement) -> int:
+    """Where the table `stmt` inserts into comes in its metadata's dependency order."""
+    table = getattr(stmt, "table", None)
+    if not isinstance(table, sa.Table):
+        return 0
+    return _ranks(table.metadata).get(str(table.name), 0)
 
 
 def insert_of(table: sa.Table, columns: Sequence[str] | None = None) -> sa.Insert:

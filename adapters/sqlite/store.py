@@ -35,6 +35,7 @@ COUNTERS = CounterTable(counters, key="name", value="value")
 class SqliteFlavor(StandardSavepoints):
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
     counters: CounterTable | None = COUNTERS
+    chooses_keys = True  # BEGIN IMMEDIATE: the writer holds the whole database
 
     def __init__(self, write_lock: WriteLock | None = None) -> None:
         self.write_lock = write_lock
