@@ -67,3 +67,45 @@ def test_rollback_of_the_whole_transaction_forgets_queued_rows(tmp_path: Path) -
     db.begin()
     db.commit()
     assert _events(uow, "D-1") == []
+
+
+def _traced(uow: SqlUnitOfWork) -> list[str]:
+    """The SQL statements SQLite runs from now on."""
+    statements: list[str] = []
+    uow.db.connection.raw.set_trace_callback(statements.append)
+    return statements
+
+
+def test_a_message_that_only_reads_and_queues_needs_no_savepoint_statement(
+        tmp_path: Path) -> None:
+    uow = _session(tmp_path)
+    db = uow.db
+    db.begin()
+    statements = _traced(uow)
+    db.savepoint("msg")
+    _append(uow, "REGISTERED")
+    db.release("msg")
+    db.savepoint("msg")
+    _append(uow, "NEVER")
+    db.rollback_to("msg")                # failed before writing anything itself
+    db.release("msg")
+    assert not [s for s in statements if "SAVEPOINT" in s]
+    db.commit()
+    assert _events(uow, "D-1") == ["REGISTERED"]
+
+
+def test_a_message_that_writes_gets_its_savepoint_before_the_write(tmp_path: Path) -> None:
+    uow = _session(tmp_path)
+    db = uow.db
+    db.begin()
+    _append(uow, "REGISTERED")           # queued before the message
+    statements = _traced(uow)
+    db.savepoint("msg")
+    _append(uow, "UNDER_CONTROL")
+    assert _events(uow, "D-1") == ["REGISTERED", "UNDER_CONTROL"]  # this read writes the queue
+    db.rollback_to("msg")
+    db.release("msg")
+    writes = [s.split()[0] for s in statements if s.split()[0] in ("SAVEPOINT", "INSERT")]
+    assert writes[:2] == ["SAVEPOINT", "INSERT"], "the savepoint came before the first write"
+    db.commit()
+    assert _events(uow, "D-1") == ["REGISTERED"]

@@ -62,6 +62,7 @@ class OracleFlavor:
     dialect.insert_returning = False
     counters: CounterTable | None = None  # real sequences (`next_value`)
     chooses_keys = False  # other nodes insert too: identity keys
+    lazy_savepoints = False  # a savepoint also scopes the row locks taken after it
 
     def begin(self, cursor: Any) -> None:
         """Oracle opens a transaction with the first change; nothing to send."""

@@ -37,6 +37,7 @@ class PostgresFlavor(StandardSavepoints):
     dialect: Dialect = pg_dialect.dialect()  # type: ignore[no-untyped-call]
     counters: CounterTable | None = None  # real sequences (`next_value`)
     chooses_keys = False  # other nodes insert too: identity keys
+    lazy_savepoints = False  # a savepoint also scopes the row locks taken after it
 
     def begin(self, cursor: Any) -> None:
         cursor.execute("BEGIN")

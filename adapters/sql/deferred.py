@@ -21,51 +21,76 @@ from typing import Any
 import sqlalchemy as sa
 
 Params = Mapping[str, Any]
-Entry = tuple[sa.ClauseElement, Params]
+#: The rows queued for one statement, in the order they were queued.
+Group = tuple[sa.ClauseElement, list[Params]]
 
 
 class DeferredRows:
+    """Queued rows, kept per statement in first-queued order (no per-row bookkeeping:
+    this runs for some twenty rows per message)."""
+
     def __init__(self) -> None:
-        self.entries: list[Entry] = []
+        self._groups: dict[int, Group] = {}
         self.tables: set[str] = set()
-        self._mark: int | None = None    # len(entries) when the savepoint began
-        self._carried: list[Entry] = []  # pre-savepoint rows written while it is open
+        self._mark: dict[int, int] | None = None  # rows per group when the savepoint began
+        self._carried: list[Group] = []           # pre-savepoint rows written while it is open
 
     def add(self, stmt: sa.ClauseElement, table: str, rows: Sequence[Params]) -> None:
-        self.entries.extend((stmt, row) for row in rows)
-        self.tables.add(table)
+        group = self._groups.get(id(stmt))
+        if group is None:
+            self._groups[id(stmt)] = (stmt, list(rows))
+            self.tables.add(table)
+        else:
+            group[1].extend(rows)
 
-    def take(self) -> list[list[Entry]]:
-        """Everything queued, grouped by statement in first-queued order; the queue empties."""
+    def take(self) -> list[Group]:
+        """Everything queued, one group per statement in first-queued order; the queue empties."""
+        groups = list(self._groups.values())
         if self._mark is not None:
-            self._carried.extend(self.entries[:self._mark])
-            self._mark = 0
-        groups: dict[int, list[Entry]] = {}
-        for entry in self.entries:
-            groups.setdefault(id(entry[0]), []).append(entry)
-        self.entries = []
+            for key, count in self._mark.items():
+                if count:
+                    stmt, rows = self._groups[key]
+                    self._carried.append((stmt, rows[:count]))
+            self._mark = {}
+        self._groups = {}
         self.tables = set()
-        return list(groups.values())
+        return groups
 
     def savepoint(self) -> None:
-        self._mark = len(self.entries)
+        self._mark = {key: len(rows) for key, (_, rows) in self._groups.items()}
         self._carried = []
 
     def rollback_to_savepoint(self) -> None:
-        self.entries = self._carried + self.entries[:self._mark or 0]
+        kept: dict[int, Group] = {}
+        for stmt, rows in self._carried:
+            _append(kept, stmt, rows)
+        mark = self._mark or {}
+        for key, (stmt, rows) in self._groups.items():
+            count = mark.get(key, 0)
+            if count:
+                _append(kept, stmt, rows[:count])
+        self._groups = kept
         self._carried = []
-        self._mark = len(self.entries)
-        self.tables = {_table_name(stmt) for stmt, _ in self.entries}
+        self._mark = {key: len(rows) for key, (_, rows) in kept.items()}
+        self.tables = {_table_name(stmt) for stmt, _ in kept.values()}
 
     def release_savepoint(self) -> None:
         self._mark = None
         self._carried = []
 
     def clear(self) -> None:
-        self.entries = []
+        self._groups = {}
         self.tables = set()
         self._mark = None
         self._carried = []
+
+
+def _append(groups: dict[int, Group], stmt: sa.ClauseElement, rows: list[Params]) -> None:
+    group = groups.get(id(stmt))
+    if group is None:
+        groups[id(stmt)] = (stmt, list(rows))
+    else:
+        group[1].extend(rows)
 
 
 def _table_name(stmt: sa.ClauseElement) -> str:

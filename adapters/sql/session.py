@@ -42,6 +42,9 @@ class Flavor(Protocol):
     #: The writer may choose primary keys itself (`SqlSession.new_id`): true where its
     #: transaction holds the whole database (SQLite's one write lock).
     chooses_keys: bool
+    #: SAVEPOINT only once a message writes to the database itself (`SqlSession.savepoint`):
+    #: true where a savepoint guards nothing else (SQLite has no row locks).
+    lazy_savepoints: bool
 
     def begin(self, cursor: Any) -> None: ...
     def savepoint(self, cursor: Any, name: str) -> None: ...
@@ -81,6 +84,7 @@ class SqlSession:
         #: How many times queued rows were written: a queued row whose session still shows
         #: the count it was queued at has not been written yet (and may still be changed).
         self.flushes = 0
+        self._unissued_savepoint: str | None = None
 
     @property
     def supports_update_returning(self) -> bool:
@@ -132,6 +136,8 @@ class SqlSession:
         """Run a statement; returns the driver's row count."""
         if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
+        if self._unissued_savepoint is not None:
+            self._issue_savepoint()
         cursor = self._cursor
         try:
             cursor.execute(*self._bind(stmt, params))
@@ -147,6 +153,8 @@ class SqlSession:
         self._executemany(stmt, rows)
 
     def _executemany(self, stmt: sa.ClauseElement, rows: Sequence[Params]) -> None:
+        if self._unissued_savepoint is not None:
+            self._issue_savepoint()
         text, constants, renames = self._compile(stmt)
         if renames:
             rows = [{renames.get(k, k): v for k, v in row.items()} for row in rows]
@@ -160,6 +168,8 @@ class SqlSession:
     def fetchone(self, stmt: sa.ClauseElement, params: Params | None = None) -> Row | None:
         if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
+        if self._unissued_savepoint is not None and not isinstance(stmt, sa.Select):
+            self._issue_savepoint()
         cursor = self._cursor
         try:
             cursor.execute(*self._bind(stmt, params))
@@ -171,6 +181,8 @@ class SqlSession:
     def fetchall(self, stmt: sa.ClauseElement, params: Params | None = None) -> list[Row]:
         if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
+        if self._unissued_savepoint is not None and not isinstance(stmt, sa.Select):
+            self._issue_savepoint()
         cursor = self._cursor
         try:
             cursor.execute(*self._bind(stmt, params))
@@ -186,6 +198,8 @@ class SqlSession:
         """Insert one row and return its generated primary key."""
         if self._deferred.tables or self._allocations.tables:
             self._flush_for(stmt)
+        if self._unissued_savepoint is not None:
+            self._issue_savepoint()
         try:
             return self.flavor.insert_returning_id(self._cursor, *self._bind(stmt, params))
         except Exception as exc:
@@ -208,9 +222,9 @@ class SqlSession:
         if groups:
             self.flushes += 1
         if len(groups) > 1:  # parents before children: foreign keys are checked at once
-            groups.sort(key=lambda group: _insert_rank(group[0][0]))
-        for group in groups:
-            self._executemany(group[0][0], [params for _, params in group])
+            groups.sort(key=lambda group: _insert_rank(group[0]))
+        for stmt, rows in groups:
+            self._executemany(stmt, rows)
 
     def _flush_for(self, stmt: sa.ClauseElement) -> None:
         """Before `stmt` runs: write what waits in memory for the tables it names, and for
@@ -287,6 +301,8 @@ class SqlSession:
 
     def _execute(self, stmt: sa.ClauseElement, params: Params) -> None:
         """Run a statement the session issues itself (nothing waiting needs writing first)."""
+        if self._unissued_savepoint is not None:
+            self._issue_savepoint()
         try:
             self._cursor.execute(*self._bind(stmt, params))
         except Exception as exc:
@@ -308,6 +324,7 @@ class SqlSession:
     # transactions -------------------------------------------------------------------------
 
     def begin(self) -> None:
+        self._unissued_savepoint = None
         self._allocations.clear()
         self._last_ids.clear()
         with self._driver_errors():
@@ -323,6 +340,7 @@ class SqlSession:
             self._last_ids.clear()
 
     def rollback(self) -> None:
+        self._unissued_savepoint = None
         self._deferred.clear()
         self._allocations.clear()
         self._last_ids.clear()
@@ -330,21 +348,38 @@ class SqlSession:
             self.connection.rollback()
 
     def savepoint(self, name: str) -> None:
-        """One level, as the writer uses it: a savepoint per message."""
-        with self._driver_errors():
-            self.flavor.savepoint(self._cursor, name)
+        """One level, as the writer uses it: a savepoint per message.
+
+        Where the flavor allows `lazy_savepoints`, the SAVEPOINT statement is issued only
+        before the message's first statement that writes to the database: most messages
+        only read and queue rows (rolled back in memory), and need none."""
         self._deferred.savepoint()
         self._allocations.savepoint()
+        if self.flavor.lazy_savepoints:
+            self._unissued_savepoint = name
+            return
+        with self._driver_errors():
+            self.flavor.savepoint(self._cursor, name)
+
+    def _issue_savepoint(self) -> None:
+        name, self._unissued_savepoint = self._unissued_savepoint, None
+        assert name is not None
+        with self._driver_errors():
+            self.flavor.savepoint(self._cursor, name)
 
     def release(self, name: str) -> None:
-        with self._driver_errors():
-            self.flavor.release(self._cursor, name)
+        if self._unissued_savepoint == name:
+            self._unissued_savepoint = None
+        else:
+            with self._driver_errors():
+                self.flavor.release(self._cursor, name)
         self._deferred.release_savepoint()
         self._allocations.release_savepoint()
 
     def rollback_to(self, name: str) -> None:
-        with self._driver_errors():
-            self.flavor.rollback_to(self._cursor, name)
+        if self._unissued_savepoint != name:  # else nothing reached the database
+            with self._driver_errors():
+                self.flavor.rollback_to(self._cursor, name)
         self._deferred.rollback_to_savepoint()
         self._allocations.rollback_to_savepoint()
 

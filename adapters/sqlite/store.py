@@ -36,6 +36,7 @@ class SqliteFlavor(StandardSavepoints):
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
     counters: CounterTable | None = COUNTERS
     chooses_keys = True  # BEGIN IMMEDIATE: the writer holds the whole database
+    lazy_savepoints = True  # no row locks: a savepoint guards only what was written
 
     def __init__(self, write_lock: WriteLock | None = None) -> None:
         self.write_lock = write_lock
