@@ -62,6 +62,7 @@ class OracleFlavor:
     dialect.insert_returning = False
     counters: CounterTable | None = None  # real sequences (`next_value`)
     chooses_keys = False  # other nodes insert too: identity keys
+    number_block = 0  # one NEXTVAL at a time (its sequences cache 20)
     lazy_savepoints = False  # a savepoint also scopes the row locks taken after it
 
     def begin(self, cursor: Any) -> None:
@@ -81,6 +82,9 @@ class OracleFlavor:
             raise StoreError(f"unknown sequence {sequence!r}")
         cursor.execute(f"SELECT {sequence}.NEXTVAL FROM DUAL")
         return int(cursor.fetchone()[0])
+
+    def next_values(self, cursor: Any, sequence: str, count: int) -> list[int]:
+        return [self.next_value(cursor, sequence) for _ in range(count)]
 
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int:
         new_id = cursor.var(oracledb.DB_TYPE_NUMBER)

@@ -37,6 +37,9 @@ class PostgresFlavor(StandardSavepoints):
     dialect: Dialect = pg_dialect.dialect()  # type: ignore[no-untyped-call]
     counters: CounterTable | None = None  # real sequences (`next_value`)
     chooses_keys = False  # other nodes insert too: identity keys
+    #: Registration numbers drawn 64 at a time: one round trip instead of one per message.
+    #: Like the sequences' own CACHE 20, unused ones are gaps (unique, not gap-free: store.md).
+    number_block = 64
     lazy_savepoints = False  # a savepoint also scopes the row locks taken after it
 
     def begin(self, cursor: Any) -> None:
@@ -47,6 +50,12 @@ class PostgresFlavor(StandardSavepoints):
             raise StoreError(f"unknown sequence {sequence!r}")
         cursor.execute(f"SELECT nextval('{sequence}')")
         return int(cursor.fetchone()[0])
+
+    def next_values(self, cursor: Any, sequence: str, count: int) -> list[int]:
+        if sequence not in _SEQUENCE_NAMES:
+            raise StoreError(f"unknown sequence {sequence!r}")
+        cursor.execute(f"SELECT nextval('{sequence}') FROM generate_series(1, %s)", (count,))
+        return [int(row[0]) for row in cursor.fetchall()]
 
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int:
         # The dialect already ends an INSERT into a table with an identity key with

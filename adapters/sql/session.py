@@ -42,6 +42,9 @@ class Flavor(Protocol):
     #: The writer may choose primary keys itself (`SqlSession.new_id`): true where its
     #: transaction holds the whole database (SQLite's one write lock).
     chooses_keys: bool
+    #: Registration numbers drawn from their sequence this many at a time (`next_value`);
+    #: 0: one at a time.
+    number_block: int
     #: SAVEPOINT only once a message writes to the database itself (`SqlSession.savepoint`):
     #: true where a savepoint guards nothing else (SQLite has no row locks).
     lazy_savepoints: bool
@@ -51,6 +54,7 @@ class Flavor(Protocol):
     def release(self, cursor: Any, name: str) -> None: ...
     def rollback_to(self, cursor: Any, name: str) -> None: ...
     def next_value(self, cursor: Any, sequence: str) -> int: ...
+    def next_values(self, cursor: Any, sequence: str, count: int) -> list[int]: ...
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int: ...
 
 
@@ -85,6 +89,9 @@ class SqlSession:
         #: the count it was queued at has not been written yet (and may still be changed).
         self.flushes = 0
         self._unissued_savepoint: str | None = None
+        #: numbers drawn ahead from database sequences: a sequence never hands a value out
+        #: twice, so they stay good across transactions (unused ones are only gaps)
+        self._drawn: dict[str, list[int]] = {}
 
     @property
     def supports_update_returning(self) -> bool:
@@ -246,12 +253,15 @@ class SqlSession:
 
     def new_id(self, table: sa.Table) -> int | None:
         """A primary key for a row of `table` that this transaction will `defer`, or None where
-        the database must generate keys (then `insert_id` the row).
+        the database must generate keys at insert (then `insert_id` the row).
 
-        Where the flavor `chooses_keys` (SQLite: the writer's transaction holds the whole
-        database), the first key of a table in a transaction is max(id) + 1 and the next ones
-        count on in memory. Every row of such a table must then be inserted this way within
-        the transaction. A message that fails leaves a gap in the keys, which is harmless.
+        - Where the flavor `chooses_keys` (SQLite: the writer's transaction holds the whole
+          database), the first key of a table in a transaction is max(id) + 1 and the next
+          ones count on in memory. Every row of such a table must then be inserted this way
+          within the transaction. A message that fails leaves a gap, which is harmless.
+        - Elsewhere other nodes insert too, and a key conflict (the same message arriving at
+          two nodes) must fail inside the message that raced, not in a bulk insert at COMMIT:
+          rows with such keys are inserted at once.
         """
         if not self.flavor.chooses_keys:
             return None
@@ -318,8 +328,15 @@ class SqlSession:
         counters = self.flavor.counters
         if counters is not None:
             return self.allocate(counters, [sequence])[0]
+        block = self.flavor.number_block
         with self._driver_errors():
-            return self.flavor.next_value(self._cursor, sequence)
+            if not block:
+                return self.flavor.next_value(self._cursor, sequence)
+            drawn = self._drawn.get(sequence)
+            if not drawn:
+                drawn = self._drawn[sequence] = list(reversed(
+                    self.flavor.next_values(self._cursor, sequence, block)))
+            return drawn.pop()
 
     # transactions -------------------------------------------------------------------------
 

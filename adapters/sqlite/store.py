@@ -36,6 +36,7 @@ class SqliteFlavor(StandardSavepoints):
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
     counters: CounterTable | None = COUNTERS
     chooses_keys = True  # BEGIN IMMEDIATE: the writer holds the whole database
+    number_block = 0  # numbers come from `counters`, allocated per transaction
     lazy_savepoints = True  # no row locks: a savepoint guards only what was written
 
     def __init__(self, write_lock: WriteLock | None = None) -> None:
@@ -55,6 +56,9 @@ class SqliteFlavor(StandardSavepoints):
     def next_value(self, cursor: Any, sequence: str) -> int:
         raise StoreError(f"SQLite has no sequence {sequence!r}: the session allocates its "
                          "numbers from `counters`")
+
+    def next_values(self, cursor: Any, sequence: str, count: int) -> list[int]:
+        raise StoreError("SQLite numbers come from the counters table (SqlSession.allocate)")
 
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int:
         cursor.execute(sql, params)

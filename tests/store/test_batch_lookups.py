@@ -232,3 +232,36 @@ def test_queued_rows_are_written_parents_first_whatever_order_they_were_queued_i
         session.close()
         store.close()
     assert stored == 1
+
+
+def test_numbers_are_unique_and_increasing_per_session_and_drawn_in_blocks(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = [store.open_session(), store.open_session()]  # two nodes
+    draws: list[int] = []
+    for session in sessions:
+        original = session.flavor.next_values
+
+        def counted(cursor: Any, sequence: str, count: int,
+                    original: Any = original) -> list[int]:
+            draws.append(count)
+            return list(original(cursor, sequence, count))
+
+        monkeypatch.setattr(session.flavor, "next_values", counted)
+    try:
+        numbers: list[list[int]] = [[], []]
+        for round_ in range(70):
+            for node, session in enumerate(sessions):
+                session.begin()
+                numbers[node].append(session.next_value("declaration_number_seq"))
+                session.commit()
+    finally:
+        for session in sessions:
+            session.close()
+    every = numbers[0] + numbers[1]
+    assert len(set(every)) == len(every) == 140, "unique across nodes"
+    assert all(n == sorted(n) for n in numbers), "increasing on each node"
+    block = sessions[0].flavor.number_block
+    if block:
+        assert draws == [block] * 4, "two blocks of numbers per node for 70 numbers"
+    else:
+        assert draws == [], "numbers one at a time (SQLite: counters; Oracle: NEXTVAL)"
