@@ -249,7 +249,7 @@ def test_numbers_are_unique_and_increasing_per_session_and_drawn_in_blocks(
         monkeypatch.setattr(session.flavor, "next_values", counted)
     try:
         numbers: list[list[int]] = [[], []]
-        for round_ in range(70):
+        for _ in range(70):
             for node, session in enumerate(sessions):
                 session.begin()
                 numbers[node].append(session.next_value("declaration_number_seq"))
