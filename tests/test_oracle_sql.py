@@ -102,6 +102,25 @@ def test_seq_allocation_locks_reads_and_writes_back_in_oracle_sql() -> None:
     assert OracleFlavor.counters is None  # registration numbers stay real sequences
 
 
+def test_batch_lookups_are_oracle_sql() -> None:
+    """The writer's batch reads (adapters/sql/prefetch.py) of prior messages and of LRNs, and
+    the flavor keeps keys generated at insert and numbers one NEXTVAL at a time."""
+    from adapters.repositories import core, declarations
+    from adapters.sql import prefetch
+
+    pairs = [("BRK-0001", "m-1"), ("BRK-0001", "m-2"), ("TRD-0001", "m-1")]
+    stmt, params = prefetch.lookup(core._PRIOR_COLUMNS, core.messages.c.sender_id,
+                                   core.messages.c.message_id, pairs)
+    lrns, _ = prefetch.lookup(declarations._state_columns, declarations.d.declarant_id,
+                              declarations.d.lrn, pairs)
+    assert problems_for_oracle(stmt) == [] and problems_for_oracle(lrns) == []
+    text = " ".join(compile_sql(stmt, OracleFlavor.dialect).text.split())
+    assert text.count(" OR ") == 3, "three pairs padded to four"
+    assert "messages.sender_id = :k3a AND messages.message_id = :k3b" in text
+    assert (params["k3a"], params["k3b"]) == pairs[-1], "the padding repeats the last pair"
+    assert (OracleFlavor.chooses_keys, OracleFlavor.number_block) == (False, 0)
+
+
 def test_reserved_word_binds_are_escaped_for_the_driver() -> None:
     from adapters.repositories import declarations
 
