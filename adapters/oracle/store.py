@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect, make_url
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.allocations import CounterTable
-from adapters.sql.session import Params, SqlSession
+from adapters.sql.session import ExecuteMany, Params, SqlSession
 from adapters.tables.core import SEQUENCES
 
 _SEQUENCE_NAMES = frozenset(seq.name for seq in SEQUENCES.values())
@@ -53,7 +53,7 @@ _STR_OPTIONS = {"service_name", "sid", "wallet_location", "wallet_password", "co
                 "program", "machine", "dsn"}
 
 
-class OracleFlavor:
+class OracleFlavor(ExecuteMany):
     """What Oracle does its own way (see `adapters.sql.session.Flavor`)."""
 
     dialect: Dialect = oracle_dialect.dialect()  # type: ignore[no-untyped-call]

@@ -55,7 +55,16 @@ class Flavor(Protocol):
     def rollback_to(self, cursor: Any, name: str) -> None: ...
     def next_value(self, cursor: Any, sequence: str) -> int: ...
     def next_values(self, cursor: Any, sequence: str, count: int) -> list[int]: ...
+    def insert_rows(self, cursor: Any, sql: str, rows: Sequence[Params]) -> None:
+        """Run the one-row INSERT `sql` for every row: the queued rows' bulk insert."""
     def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int: ...
+
+
+class ExecuteMany:
+    """The bulk insert most drivers do best: `executemany` of the one-row INSERT."""
+
+    def insert_rows(self, cursor: Any, sql: str, rows: Sequence[Params]) -> None:
+        cursor.executemany(sql, rows)
 
 
 class StandardSavepoints:
@@ -231,7 +240,19 @@ class SqlSession:
         if len(groups) > 1:  # parents before children: foreign keys are checked at once
             groups.sort(key=lambda group: _insert_rank(group[0]))
         for stmt, rows in groups:
+            self._insert_rows(stmt, rows)
+
+    def _insert_rows(self, stmt: sa.ClauseElement, rows: Sequence[Params]) -> None:
+        text, constants, renames = self._compile(stmt)
+        if constants or renames:
             self._executemany(stmt, rows)
+            return
+        if self._unissued_savepoint is not None:
+            self._issue_savepoint()
+        try:
+            self.flavor.insert_rows(self._cursor, text, rows)
+        except Exception as exc:
+            raise self._failed(exc) from exc
 
     def _flush_for(self, stmt: sa.ClauseElement) -> None:
         """Before `stmt` runs: write what waits in memory for the tables it names, and for
