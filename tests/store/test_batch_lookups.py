@@ -265,3 +265,19 @@ def test_numbers_are_unique_and_increasing_per_session_and_drawn_in_blocks(
         assert draws == [block] * 4, "two blocks of numbers per node for 70 numbers"
     else:
         assert draws == [], "numbers one at a time (SQLite: counters; Oracle: NEXTVAL)"
+
+
+def test_every_insert_of_the_store_can_be_copied_into_postgresql() -> None:
+    """Queued rows reach PostgreSQL by COPY: each INSERT the repositories queue must give
+    its table, its columns and one bind per column, in order."""
+    from adapters.postgres.store import PostgresFlavor, _copy_target
+    from adapters.sql.session import compile_sql
+    from tests.test_oracle_sql import module_statements
+
+    inserts = {name: stmt for name, stmt in module_statements().items()
+               if isinstance(stmt, sa.Insert)}
+    assert len(inserts) >= 10
+    for name, stmt in inserts.items():
+        target, binds = _copy_target(compile_sql(stmt, PostgresFlavor.dialect).text)
+        columns = [c.strip() for c in target[target.index("(") + 1:-1].split(",")]
+        assert binds == tuple(columns), name
