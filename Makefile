@@ -30,8 +30,10 @@ lint: install
 	$(BIN)/ruff check gateway protocol handlers adapters tests bench
 	$(BIN)/mypy gateway protocol handlers adapters
 
+# One gateway process, then one per core (the deployment `[server] workers` recommends).
 bench: install certs
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py --header
+	$(BIN)/python bench/ingest.py --server-workers $$(nproc)
 
 # "A day at the border" against the running gateway of `make run` (start it in another
 # terminal first); e.g. DEMO_ARGS="--port 7500" for another address.

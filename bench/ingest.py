@@ -419,6 +419,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"DURABILITY CHECK FAILED: {receipts_total} receipts, {stored} stored",
               file=sys.stderr)
     store = store_url.split(":", 1)[0] if args.store_url else "sqlite (FULL, temp dir)"
+    if args.server_workers > 1:
+        store += f", {args.server_workers} gateway processes"
     if args.header:
         print("| " + " | ".join(COLUMNS) + " |")
         print("|" + "---|" * len(COLUMNS))
