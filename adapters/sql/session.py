@@ -7,8 +7,12 @@ always passed by name. What differs between backends (savepoints, sequences,
 generated keys, transaction start) is a `Flavor`.
 
 Two kinds of writes wait in memory until COMMIT (or until a statement touches
-their table): deferred INSERT rows (adapters/sql/deferred.py) and counters
-allocated per transaction (adapters/sql/allocations.py).
+their table, or inserts a row referring to a queued one): deferred INSERT rows
+(adapters/sql/deferred.py), written parents first with the flavor's bulk insert,
+and counters allocated per transaction (adapters/sql/allocations.py). Where the
+writer holds the whole database (SQLite) it also chooses the keys of the rows it
+queues (`new_id`) and issues a message's SAVEPOINT only once the message writes;
+docs/store.md ("How the writer spends a batch") has the whole picture.
 """
 
 from __future__ import annotations
@@ -101,11 +105,6 @@ class SqlSession:
         #: numbers drawn ahead from database sequences: a sequence never hands a value out
         #: twice, so they stay good across transactions (unused ones are only gaps)
         self._drawn: dict[str, list[int]] = {}
-
-    @property
-    def supports_update_returning(self) -> bool:
-        """`UPDATE … RETURNING` as a plain result set (SQLite ≥ 3.35, PostgreSQL; not Oracle)."""
-        return self.dialect_name in ("sqlite", "postgresql")
 
     @property
     def dialect_name(self) -> str:
