@@ -20,7 +20,8 @@ from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.allocations import CounterTable
-from adapters.sql.session import ExecuteMany, Params, SqlSession, StandardSavepoints
+from adapters.sql.session import Params, SqlSession, StandardSavepoints
+from adapters.sqlite.bulk import MultiRowInsert
 from adapters.sqlite.writelock import LockedConnection, WriteLock
 from adapters.tables.core import counters
 
@@ -32,7 +33,7 @@ BUSY_TIMEOUT_MS = 30_000
 COUNTERS = CounterTable(counters, key="name", value="value")
 
 
-class SqliteFlavor(StandardSavepoints, ExecuteMany):
+class SqliteFlavor(StandardSavepoints, MultiRowInsert):
     dialect: Dialect = sqlite_dialect.dialect(paramstyle="named")
     counters: CounterTable | None = COUNTERS
     chooses_keys = True  # BEGIN IMMEDIATE: the writer holds the whole database
