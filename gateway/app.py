@@ -18,7 +18,7 @@ from gateway.pipeline import Pipeline
 from gateway.publisher import OutboxPublisher, publisher_for
 from gateway.retention import RetentionJob
 from gateway.rules import RulesWatcher
-from gateway.runtime import tune_garbage_collection
+from gateway.runtime import tune_for_serving
 from gateway.server import GatewayServer
 from gateway.tls import ReloadingServerContext
 from gateway.writer import GroupCommitWriter
@@ -105,7 +105,7 @@ async def serve(config: Config, *, reuse_port: bool = False,
                 on_ready: Callable[[Gateway], object] | None = None) -> None:
     """Run until SIGTERM or SIGINT, then shut down gracefully."""
     gateway = await start_gateway(config, reuse_port=reuse_port)
-    tune_garbage_collection()
+    tune_for_serving()
     if on_ready is not None:
         on_ready(gateway)
     stop = asyncio.Event()
