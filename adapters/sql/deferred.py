@@ -4,9 +4,9 @@ Append-only rows that nothing reads back within the same message (goods items,
 payloads, status events, notifications) are queued instead of inserted one
 statement at a time, and written in bulk, per statement, by the backend's bulk
 path (`Flavor.insert_rows`: multi-row INSERT on SQLite, COPY on PostgreSQL,
-`executemany` on Oracle): before COMMIT, or as soon as any statement touches one of their tables — so every
-read, in this message or a later one of the batch, sees them (ARCHITECTURE
-invariant 3).
+`executemany` on Oracle): before COMMIT, or as soon as any statement touches
+one of their tables — so every read, in this message or a later one of the
+batch, sees them (ARCHITECTURE invariant 3).
 
 Savepoints: the writer runs each message inside one. Rows queued before the
 savepoint that get written while it is open are remembered, because a

@@ -23,6 +23,7 @@ class CountingCursor:
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self.cursor = cursor
+        self.connection = cursor.connection
         self.executes: list[int] = []  # rows per execute()
         self.executemany_rows = 0
 
@@ -85,3 +86,15 @@ def test_a_constraint_violation_is_the_driver_error_and_the_failing_chunk_writes
     with pytest.raises(sqlite3.IntegrityError):
         MultiRowInsert().insert_rows(cursor, ONE_ROW, given)
     assert cursor.execute("SELECT count(*) FROM items").fetchone() == (0,)
+
+
+def test_chunks_bind_no_more_values_than_the_connections_sqlite_allows() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, weight REAL)")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)  # an old library's small limit
+    counting = CountingCursor(conn.cursor())
+    given = rows(40)
+    MultiRowInsert().insert_rows(counting, ONE_ROW, given)
+    assert max(counting.executes) - 1 == 16  # 16 rows × 3 values fit in 50; 64 rows do not
+    stored = conn.execute("SELECT id, name, weight FROM items ORDER BY id").fetchall()
+    assert stored == [(r["id"], r["name"], r["weight"]) for r in given]
