@@ -30,10 +30,12 @@ lint: install
 	$(BIN)/ruff check gateway protocol handlers adapters tests bench
 	$(BIN)/mypy gateway protocol handlers adapters
 
-# One gateway process, then one per core (the deployment `[server] workers` recommends).
+# Declarations with one gateway process, then one per core (the deployment `[server] workers`
+# recommends); then vehicle pre-arrivals, a lighter message, one process per core.
 bench: install certs
 	$(BIN)/python bench/ingest.py --header
 	$(BIN)/python bench/ingest.py --server-workers $$(nproc)
+	$(BIN)/python bench/ingest.py --server-workers $$(nproc) --message pre-arrival
 
 # "A day at the border" against the running gateway of `make run` (start it in another
 # terminal first); e.g. DEMO_ARGS="--port 7500" for another address.

@@ -1,4 +1,4 @@
-"""Ingestion benchmark: sustained durable declarations per second over mutual TLS.
+"""Ingestion benchmark: sustained durable messages per second over mutual TLS.
 
 Starts the gateway as a child process (`uams-gateway serve --config <temp toml>
 --ready-file F`, SQLite in a temporary folder unless --store-url is given, the
@@ -6,9 +6,10 @@ development PKI in certs/dev), then opens --connections mTLS connections from
 --workers client processes (uvloop, asyncio.Protocol). Each connection keeps
 --depth CustomsDeclarations in flight (a closed loop: a new one goes out when
 a reply comes back), every one with its own MessageId and LocalReferenceNumber
-and a realistic 2–3 KB body. After --warmup seconds, replies are counted for
---duration seconds. A Receipt means the declaration was committed, so
-receipts per second are durable messages per second.
+and a realistic 2–3 KB body; with --message pre-arrival, VehiclePreArrivals
+(~0.9 KB) instead. After --warmup seconds, replies are counted for
+--duration seconds. A Receipt means the message was committed, so receipts
+per second are durable messages per second.
 
 Reports throughput, latency (p50/p99/max, request written to reply read),
 rejections by code, the gateway's CPU (all its processes, from /proc) and the
@@ -107,6 +108,31 @@ def declaration_parts(run: str) -> list[bytes]:
     return [head.encode(), middle.encode(), tail.encode()]
 
 
+def pre_arrival_parts(run: str) -> list[bytes]:
+    """A ~0.9 KB VehiclePreArrival split around its MessageId and DriverDocument: a truck
+    announced before it reaches the border (one row, its number, one status event and a
+    notification to the announcer and its partner)."""
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Envelope xmlns="urn:uams:envelope:1"><Header><MessageId>')
+    middle = ("</MessageId><MessageType>VehiclePreArrival</MessageType>"
+              f"<SenderId>{PARTICIPANT}</SenderId><RecipientId>SCC</RecipientId>"
+              "<SentAt>2026-12-03T10:15:00+04:00</SentAt></Header><Body>"
+              '<VehiclePreArrival xmlns="urn:uams:transport:1">'
+              "<Direction>ENTRY</Direction><BorderCrossingPoint>RED-BRIDGE</BorderCrossingPoint>"
+              "<ExpectedAt>2026-12-04T08:00:00+04:00</ExpectedAt>"
+              "<VehicleRegistration>AB123CD</VehicleRegistration>"
+              "<TrailerRegistration>CD456EF</TrailerRegistration>"
+              "<VehicleCountry>GE</VehicleCountry><DriverName>Giorgi Beridze</DriverName>"
+              "<DriverDocument>")
+    tail = ("</DriverDocument><TransportPermitNumber>AZ-TP-2026-004711</TransportPermitNumber>"
+            "</VehiclePreArrival></Body></Envelope>")
+    return [head.encode(), middle.encode(), tail.encode()]
+
+
+#: --message: what each connection sends, split around the two places its id goes.
+MESSAGES = {"declaration": declaration_parts, "pre-arrival": pre_arrival_parts}
+
+
 # -- client process ----------------------------------------------------------------------------
 
 
@@ -174,11 +200,11 @@ class BenchConnection(asyncio.Protocol):
 
 
 class Worker:
-    def __init__(self, index: int, run: str, depth: int, times: Any) -> None:
+    def __init__(self, index: int, run: str, depth: int, times: Any, message: str) -> None:
         self.index = index
         self.run = run
         self.depth = depth
-        self.parts = declaration_parts(run)
+        self.parts = MESSAGES[message](run)
         self.times = times
         self.measure_from = self.stop_at = float("inf")
         self.result = WorkerResult()
@@ -244,11 +270,11 @@ class Worker:
 
 
 def worker_process(index: int, run: str, port: int, connections: int, depth: int,
-                   times: Any, ready: Any, go: Any, results: Any) -> None:
+                   times: Any, ready: Any, go: Any, results: Any, message: str) -> None:
     import uvloop
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = Worker(index, run, depth, times)
+    worker = Worker(index, run, depth, times, message)
     result = uvloop.run(worker.main(port, connections, ready, go))
     results.put(result)
 
@@ -363,7 +389,7 @@ def run(args: argparse.Namespace) -> int:
               for i in range(args.workers)]
     workers = [ctx.Process(target=worker_process,
                            args=(i, run_id, port, shares[i], args.depth, times, ready, go,
-                                 results)) for i in range(args.workers)]
+                                 results, args.message)) for i in range(args.workers)]
     try:
         for w in workers:
             w.start()
@@ -421,6 +447,8 @@ def run(args: argparse.Namespace) -> int:
     store = store_url.split(":", 1)[0] if args.store_url else "sqlite (FULL, temp dir)"
     if args.server_workers > 1:
         store += f", {args.server_workers} gateway processes"
+    if args.message != "declaration":
+        store += f", {args.message} messages"
     if args.header:
         print("| " + " | ".join(COLUMNS) + " |")
         print("|" + "---|" * len(COLUMNS))
@@ -453,6 +481,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO",
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="gateway log level (INFO: one JSON line per message, as deployed)")
+    parser.add_argument("--message", choices=sorted(MESSAGES), default="declaration",
+                        help="what is sent: a CustomsDeclaration with the whole single-window "
+                             "decision (default), or a VehiclePreArrival")
     parser.add_argument("--header", action="store_true", help="print the table header too")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)

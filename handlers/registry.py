@@ -22,7 +22,12 @@ from handlers import (
 from handlers.context import Context
 from handlers.outcomes import Outcome
 from handlers.ports import UnitOfWork
-from protocol.bodies.declaration import read_declaration
+from protocol.bodies.certificate import read_certificate, read_revocation
+from protocol.bodies.declaration import read_control_decision, read_declaration
+from protocol.bodies.enforcement import read_offense
+from protocol.bodies.report import read_report_request
+from protocol.bodies.status import read_pull_request, read_status_request
+from protocol.bodies.transport import read_crossing, read_pre_arrival
 from protocol.envelope import Message
 from protocol.message_types import REQUEST_TYPES
 
@@ -50,11 +55,20 @@ PREFETCHERS: dict[str, Callable[[UnitOfWork, list[Message]], None]] = {
 }
 
 #: Body readers run by `Pipeline.prepare` (on the event loop, outside the writer's
-#: transaction); the handler's own `message.read(reader)` then finds the result.
-#: Only for bodies worth decoding early: the writer is the gateway's bottleneck.
+#: transaction); the handler's own `message.read(reader)` then finds the result. Every
+#: type has one: the writer, which holds the store's write lock, decodes nothing.
 EARLY_READERS: dict[str, Callable[[etree._Element], Any]] = {
     "CustomsDeclaration": read_declaration,
+    "ControlDecision": read_control_decision,
+    "ElectronicCertificate": read_certificate,
+    "CertificateRevocation": read_revocation,
+    "VehiclePreArrival": read_pre_arrival,
+    "BorderCrossing": read_crossing,
+    "OffenseReport": read_offense,
+    "StatusRequest": read_status_request,
+    "PullRequest": read_pull_request,
+    "ReportRequest": read_report_request,
 }
 
-assert EARLY_READERS.keys() <= HANDLERS.keys()
+assert EARLY_READERS.keys() == HANDLERS.keys()
 assert PREFETCHERS.keys() <= HANDLERS.keys()

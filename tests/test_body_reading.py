@@ -3,14 +3,17 @@ loop's side (in `Pipeline.prepare`) rather than inside the writer's transaction.
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from gateway.client import parse_reply
 from gateway.participants import load_participants
 from gateway.pipeline import Pipeline
 from handlers import registry as handler_registry
@@ -22,6 +25,7 @@ from protocol.schemas import SchemaSet
 from protocol.xml import parse_document
 from tests.builders import declaration, goods_item
 from tests.conftest import PARTICIPANTS_FILE
+from tests.test_examples import VALID, sender_of
 
 
 def _reference(text: str, digits: int) -> int:
@@ -109,6 +113,32 @@ def test_prepare_decodes_a_declaration_before_the_writer_sees_it(
     assert reader.calls == 1
     assert prepared.message.read(reader) == "{urn:uams:declaration:1}CustomsDeclaration"
     assert reader.calls == 1
+
+
+async def test_the_writer_decodes_no_body_every_type_is_read_on_the_event_loop(
+        connect: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer holds the store's write lock: the CPU work of decoding a body is done
+    by `Pipeline.prepare` beforehand, for every message type."""
+    decoded_by_writer: list[tuple[str, str]] = []
+    handled: set[str] = set()
+    original = Message.read
+
+    def read(self: Message, reader: Any) -> Any:
+        cached = self._decoded
+        found = cached is not None and cached[0] is self.body and cached[1] is reader
+        if threading.current_thread().name == "uams-writer":
+            handled.add(self.header.message_type)
+            if not found:
+                decoded_by_writer.append((self.header.message_type, reader.__name__))
+        return original(self, reader)
+
+    monkeypatch.setattr(Message, "read", read)
+    for path in VALID:
+        client = await connect(sender_of(path))
+        reply = parse_reply(await client.request(path.read_bytes()))
+        assert reply.message_type != "Rejection", (path.name, reply.text)
+    assert handled == set(handler_registry.HANDLERS), "the examples cover every type"
+    assert decoded_by_writer == []
 
 
 def test_permit_requirements_are_remembered_per_hs_code_and_stay_bounded(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from adapters.sql.session import SqlSession, insert_of
+from adapters.sql.session import SqlSession
 from adapters.tables.enforcement import offenses
 from handlers.ports import OffenseState
 from protocol.bodies.enforcement import OffenseReport
 
 o = offenses.c
-_insert = insert_of(offenses)
 _by_number = sa.select(
     o.id, o.offense_number, o.reporter_id, o.status, o.status_changed_at,
 ).where(o.offense_number == sa.bindparam("number"))
@@ -22,7 +21,7 @@ class SqlOffenseRepository:
 
     def insert(self, body: OffenseReport, *, number: str, reporter_id: str, detected_at: str,
                status: str, registered_at: str, message_pk: int | None) -> int:
-        return self.db.insert_id(_insert, {
+        return self.db.add_row(offenses, {  # its number, drawn from the store, is unique
             "offense_number": number, "reporter_id": reporter_id,
             "offense_type": body.offense_type, "detected_at": detected_at,
             "customs_office": body.customs_office,

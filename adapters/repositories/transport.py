@@ -16,9 +16,7 @@ from protocol.bodies.transport import BorderCrossing, VehiclePreArrival
 
 p = pre_arrivals.c
 c = crossings.c
-_insert_pre = insert_of(pre_arrivals)
 _insert_pre_decl = insert_of(pre_arrival_declarations)
-_insert_crossing = insert_of(crossings)
 _insert_crossing_decl = insert_of(crossing_declarations)
 
 _pre_columns = (p.id, p.pre_arrival_number, p.announcer_id, p.direction,
@@ -55,7 +53,7 @@ class SqlPreArrivalRepository:
     def insert(self, body: VehiclePreArrival, *, number: str, announcer_id: str,
                expected_at: str, vehicle_key: str, status: str, registered_at: str,
                message_pk: int | None) -> int:
-        pk = self.db.insert_id(_insert_pre, {
+        row = {
             "pre_arrival_number": number, "announcer_id": announcer_id,
             "direction": body.direction, "border_crossing_point": body.border_crossing_point,
             "expected_at": expected_at, "vehicle_registration": body.vehicle_registration,
@@ -65,9 +63,10 @@ class SqlPreArrivalRepository:
             "transport_permit_number": body.transport_permit_number, "status": status,
             "registered_at": registered_at, "status_changed_at": registered_at,
             "message_pk": message_pk,
-        })
+        }
+        pk = self.db.add_row(pre_arrivals, row)  # its number, drawn from the store, is unique
         numbers = list(dict.fromkeys(body.declaration_numbers))
-        self.db.executemany(_insert_pre_decl, [
+        self.db.defer(_insert_pre_decl, [
             {"pre_arrival_id": pk, "position": n, "declaration_number": number}
             for n, number in enumerate(numbers, 1)
         ])
@@ -103,7 +102,7 @@ class SqlCrossingRepository:
                crossing_date: str, vehicle_key: str, pre_arrival_id: int | None, status: str,
                registered_at: str, message_pk: int | None,
                declaration_numbers: tuple[str, ...]) -> int:
-        pk = self.db.insert_id(_insert_crossing, {
+        pk = self.db.add_row(crossings, {  # its number, drawn from the store, is unique
             "crossing_number": number, "post_id": post_id, "direction": body.direction,
             "border_crossing_point": body.border_crossing_point, "crossed_at": crossed_at,
             "crossing_date": crossing_date, "vehicle_registration": body.vehicle_registration,
@@ -111,7 +110,7 @@ class SqlCrossingRepository:
             "registered_at": registered_at, "status_changed_at": registered_at,
             "message_pk": message_pk,
         })
-        self.db.executemany(_insert_crossing_decl, [
+        self.db.defer(_insert_crossing_decl, [
             {"crossing_id": pk, "position": n, "declaration_number": number}
             for n, number in enumerate(declaration_numbers, 1)
         ])

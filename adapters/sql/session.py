@@ -293,6 +293,16 @@ class SqlSession:
         self._last_ids[name] = last
         return last
 
+    def add_row(self, table: sa.Table, row: Params) -> int:
+        """Insert a row whose unique keys cannot conflict (e.g. a number drawn from the store)
+        and return its key: queued for the bulk insert with a key of the writer's choosing
+        where it `chooses_keys`, else inserted at once for the key the database generates."""
+        key = self.new_id(table)
+        if key is None:
+            return self.insert_id(_inserts(table)[0], row)
+        self.defer(_inserts(table)[1], [{"id": key, **row}])
+        return key
+
     # counters allocated per transaction (adapters/sql/allocations) ---------------------------
 
     def allocate(self, counter: CounterTable, keys: Sequence[str]) -> list[int]:
@@ -459,6 +469,12 @@ def compile_sql(stmt: sa.ClauseElement, dialect: Dialect) -> CompiledSql:
 @functools.cache
 def _max_id(table: sa.Table) -> sa.Select[tuple[int]]:
     return sa.select(sa.func.max(table.c.id))
+
+
+@functools.cache
+def _inserts(table: sa.Table) -> tuple[sa.Insert, sa.Insert]:
+    """A table's INSERT without its generated key, and with every column."""
+    return insert_of(table), insert_of(table, [c.name for c in table.columns])
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from adapters.store import Store
 from adapters.tables.certificates import declaration_certificates
 from adapters.tables.core import message_payloads, messages
 from adapters.tables.declarations import declarations, goods_items
+from adapters.tables.enforcement import offenses
 from gateway.participants import load_participants
 from gateway.pipeline import Pipeline
 from gateway.writer import GroupCommitWriter
@@ -146,6 +147,31 @@ def test_keys_are_chosen_by_the_writer_only_where_it_holds_the_whole_database(
         assert chosen == 1, "SQLite: max(id) + 1, under the one write lock"
     else:
         assert chosen is None, "other nodes insert too: the database generates keys"
+
+
+def test_a_row_added_with_a_store_drawn_number_is_queued_where_keys_are_chosen(
+        store: Store) -> None:
+    row = {"offense_number": "AZ-OFF-2026-0000001", "reporter_id": "BCP-0001",
+           "offense_type": "SMUGGLING", "detected_at": "2026-12-04T08:00:00Z",
+           "customs_office": "BAKU-MAIN", "declaration_number": None,
+           "vehicle_registration": None, "description": "hidden compartment",
+           "status": "REPORTED", "registered_at": "2026-12-04T08:00:01Z",
+           "status_changed_at": "2026-12-04T08:00:01Z", "message_pk": None}
+    session = store.open_session()
+    try:
+        session.begin()
+        key = session.add_row(offenses, row)
+        before = session.flushes
+        stored = session.fetchall(sa.select(offenses.c.id, offenses.c.offense_number))
+        written_for_the_read = session.flushes - before
+        session.rollback()
+    finally:
+        session.close()
+    assert stored == [(key, "AZ-OFF-2026-0000001")], "a read of the table sees the row"
+    if store.dialect_name == "sqlite":
+        assert written_for_the_read == 1, "SQLite: queued until a statement needs the table"
+    else:
+        assert written_for_the_read == 0, "elsewhere inserted at once, with the database's key"
 
 
 def test_a_queued_parent_is_written_before_a_row_that_refers_to_it(tmp_path: Path) -> None:
