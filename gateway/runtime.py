@@ -12,7 +12,9 @@ the measurements behind both settings):
   gateway's CPU finding nothing. Everything allocated by start-up goes into
   the permanent generation (`gc.freeze`: never scanned again) and the
   thresholds are raised: cycles are still collected, rarely, among young
-  objects.
+  objects. (A frozen object is still freed when its last reference goes; only a
+  reference cycle among frozen objects — say, in rules replaced by a reload —
+  would stay. Reloads are rare and such objects small.)
 - **GIL hand-over.** The writer thread gives up the GIL around every SQLite
   call and then waits for the event loop to give it back — by default up to
   5 ms, while it holds SQLite's write lock, which every worker process queues
