@@ -26,7 +26,7 @@ from adapters.oracle.store import (
     connect_params,
     translate,
 )
-from adapters.sql.session import compile_sql
+from adapters.sql.statements import compile_sql
 from adapters.tables import metadata
 from adapters.tables.core import SEQUENCES
 from gateway import retention

@@ -26,7 +26,8 @@ from sqlalchemy.engine import Dialect
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.postgres.pool import ConnectionPool, PooledConnection
 from adapters.sql.allocations import CounterTable
-from adapters.sql.session import Params, SqlSession, StandardSavepoints
+from adapters.sql.flavor import Params, StandardSavepoints
+from adapters.sql.session import SqlSession
 from adapters.tables.core import SEQUENCES
 
 CONNECT_TIMEOUT_SECONDS = 5

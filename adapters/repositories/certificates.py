@@ -6,7 +6,8 @@ from itertools import groupby
 
 import sqlalchemy as sa
 
-from adapters.sql.session import Row, SqlSession, insert_of
+from adapters.sql.session import Row, SqlSession
+from adapters.sql.statements import insert_of
 from adapters.tables.certificates import certificate_goods, certificates
 from handlers.ports import CertificateState
 from protocol.bodies.certificate import ElectronicCertificate

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from adapters.errors import StoreConflict
-from adapters.sql.session import SqlSession, insert_of
+from adapters.sql.session import SqlSession
+from adapters.sql.statements import insert_of
 from adapters.tables.certificates import (
     clearance_locks,
     declaration_certificates,

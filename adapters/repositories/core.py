@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from adapters.sql import prefetch
-from adapters.sql.session import SqlSession, insert_of
+from adapters.sql.session import SqlSession
+from adapters.sql.statements import insert_of
 from adapters.tables.core import message_payloads, messages, status_events
 from handlers.ports import PriorMessage, StatusEvent
 

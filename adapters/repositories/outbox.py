@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from adapters.sql.allocations import CounterTable
-from adapters.sql.session import Row, SqlSession, insert_of
+from adapters.sql.session import Row, SqlSession
+from adapters.sql.statements import insert_of
 from adapters.tables.outbox import notifications, recipient_sequences
 from handlers.ports import Notification
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from adapters.sql.session import Row, SqlSession, insert_of
+from adapters.sql.session import Row, SqlSession
+from adapters.sql.statements import insert_of
 from adapters.tables.transport import (
     crossing_declarations,
     crossings,

@@ -17,71 +17,21 @@ docs/store.md ("How the writer spends a batch") has the whole picture.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.errors import StoreError
 from adapters.sql.allocations import Allocations, CounterTable, key_params
 from adapters.sql.deferred import DeferredRows
+from adapters.sql.flavor import Flavor, Params
+from adapters.sql.statements import CompiledSql, compile_sql, insert_rank, inserts, max_id
 
 Row = tuple[Any, ...]
 _WORDS = re.compile(r"[a-z_][a-z0-9_]*")
-Params = Mapping[str, Any]
-
-
-class Flavor(Protocol):
-    """What one backend does its own way."""
-
-    dialect: Dialect
-    #: The table of named counters standing in for sequences (SQLite), allocated per
-    #: transaction by the session; None where `next_value` asks a real sequence.
-    counters: CounterTable | None
-    #: The writer may choose primary keys itself (`SqlSession.new_id`): true where its
-    #: transaction holds the whole database (SQLite's one write lock).
-    chooses_keys: bool
-    #: Registration numbers drawn from their sequence this many at a time (`next_value`);
-    #: 0: one at a time.
-    number_block: int
-    #: SAVEPOINT only once a message writes to the database itself (`SqlSession.savepoint`):
-    #: true where a savepoint guards nothing else (SQLite has no row locks).
-    lazy_savepoints: bool
-
-    def begin(self, cursor: Any) -> None: ...
-    def savepoint(self, cursor: Any, name: str) -> None: ...
-    def release(self, cursor: Any, name: str) -> None: ...
-    def rollback_to(self, cursor: Any, name: str) -> None: ...
-    def next_value(self, cursor: Any, sequence: str) -> int: ...
-    def next_values(self, cursor: Any, sequence: str, count: int) -> list[int]: ...
-    def insert_rows(self, cursor: Any, sql: str, rows: Sequence[Params]) -> None:
-        """Run the one-row INSERT `sql` for every row: the queued rows' bulk insert."""
-    def insert_returning_id(self, cursor: Any, sql: str, params: Params) -> int: ...
-
-
-class ExecuteMany:
-    """The bulk insert most drivers do best: `executemany` of the one-row INSERT."""
-
-    def insert_rows(self, cursor: Any, sql: str, rows: Sequence[Params]) -> None:
-        cursor.executemany(sql, rows)
-
-
-class StandardSavepoints:
-    """SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO SAVEPOINT as SQLite and PostgreSQL say them."""
-
-    def savepoint(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"SAVEPOINT {name}")
-
-    def release(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
-
-    def rollback_to(self, cursor: Any, name: str) -> None:
-        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
 
 
 class SqlSession:
@@ -237,7 +187,7 @@ class SqlSession:
         if groups:
             self.flushes += 1
         if len(groups) > 1:  # parents before children: foreign keys are checked at once
-            groups.sort(key=lambda group: _insert_rank(group[0]))
+            groups.sort(key=lambda group: insert_rank(group[0]))
         for stmt, rows in groups:
             self._insert_rows(stmt, rows)
 
@@ -288,7 +238,7 @@ class SqlSession:
         name = str(table.name)
         last = self._last_ids.get(name)
         if last is None:
-            last = int(self.scalar(_max_id(table)) or 0)
+            last = int(self.scalar(max_id(table)) or 0)
         last += 1
         self._last_ids[name] = last
         return last
@@ -299,8 +249,8 @@ class SqlSession:
         where it `chooses_keys`, else inserted at once for the key the database generates."""
         key = self.new_id(table)
         if key is None:
-            return self.insert_id(_inserts(table)[0], row)
-        self.defer(_inserts(table)[1], [{"id": key, **row}])
+            return self.insert_id(inserts(table)[0], row)
+        self.defer(inserts(table)[1], [{"id": key, **row}])
         return key
 
     # counters allocated per transaction (adapters/sql/allocations) ---------------------------
@@ -436,63 +386,3 @@ class SqlSession:
             self.connection.close()
         except Exception:  # closing a broken connection must not raise
             pass
-
-
-class CompiledSql(NamedTuple):
-    """A statement as one backend runs it on the raw driver."""
-
-    text: str
-    constants: dict[str, Any]   # values fixed in the statement itself (a LIMIT, a literal)
-    renames: dict[str, str]     # bind names the dialect escapes (Oracle: `number` -> `"number"`)
-
-
-def compile_sql(stmt: sa.ClauseElement, dialect: Dialect) -> CompiledSql:
-    """Compile once for `dialect`: late-rendered values (Oracle's FETCH FIRST n) are rendered
-    in place, and reserved-word bind names are escaped the way the driver must receive them."""
-    compiled = cast(SQLCompiler, stmt.compile(dialect=dialect))
-    renames = dict(compiled.escaped_bind_names)
-    if compiled.literal_execute_params or compiled.post_compile_params:
-        expanding = [b.key for b in compiled.post_compile_params if b.expanding]
-        if expanding:
-            raise ValueError(f"expanding parameters are not supported: {expanding}")
-        unset = {b.key: None for b in compiled.binds.values() if b.value is None}
-        expanded = compiled.construct_expanded_state(unset, escape_names=True)
-        text, values = expanded.statement, expanded.parameters
-    else:
-        text, values = str(compiled), compiled.params
-        if renames:
-            values = {renames.get(k, k): v for k, v in values.items()}
-    constants = {k: v for k, v in values.items() if v is not None}
-    return CompiledSql(text, constants, renames)
-
-
-@functools.cache
-def _max_id(table: sa.Table) -> sa.Select[tuple[int]]:
-    return sa.select(sa.func.max(table.c.id))
-
-
-@functools.cache
-def _inserts(table: sa.Table) -> tuple[sa.Insert, sa.Insert]:
-    """A table's INSERT without its generated key, and with every column."""
-    return insert_of(table), insert_of(table, [c.name for c in table.columns])
-
-
-@functools.cache
-def _ranks(metadata: sa.MetaData) -> dict[str, int]:
-    return {str(t.name): n for n, t in enumerate(metadata.sorted_tables)}
-
-
-def _insert_rank(stmt: sa.ClauseElement) -> int:
-    """Where the table `stmt` inserts into comes in its metadata's dependency order."""
-    table = getattr(stmt, "table", None)
-    if not isinstance(table, sa.Table):
-        return 0
-    return _ranks(table.metadata).get(str(table.name), 0)
-
-
-def insert_of(table: sa.Table, columns: Sequence[str] | None = None) -> sa.Insert:
-    """`INSERT INTO table (...) VALUES (:col, ...)` with one named parameter per column."""
-    names = columns if columns is not None else [
-        c.name for c in table.columns if not (c.primary_key and c.identity is not None)
-    ]
-    return sa.insert(table).values({name: sa.bindparam(name) for name in names})

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from adapters.oracle.store import OracleFlavor
-from adapters.sql.session import compile_sql
+from adapters.sql.statements import compile_sql
 
 #: Oracle's reserved words (V$RESERVED_WORDS where RESERVED = 'Y'): never an unquoted name.
 _RESERVED_WORDS = """

@@ -14,7 +14,7 @@ import structlog
 
 from adapters.repositories.declarations import _insert_with_id
 from adapters.repositories.unit_of_work import SqlUnitOfWork
-from adapters.sql.session import insert_of
+from adapters.sql.statements import insert_of
 from adapters.sqlite.store import SqliteStore
 from adapters.store import Store
 from adapters.tables.certificates import declaration_certificates
@@ -297,7 +297,7 @@ def test_every_insert_of_the_store_can_be_copied_into_postgresql() -> None:
     """Queued rows reach PostgreSQL by COPY: each INSERT the repositories queue must give
     its table, its columns and one bind per column, in order."""
     from adapters.postgres.store import PostgresFlavor, _copy_target
-    from adapters.sql.session import compile_sql
+    from adapters.sql.statements import compile_sql
     from tests.test_oracle_sql import module_statements
 
     inserts = {name: stmt for name, stmt in module_statements().items()

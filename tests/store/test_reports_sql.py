@@ -13,7 +13,7 @@ from sqlalchemy.dialects import oracle, postgresql
 
 from adapters.repositories.reports import FINANCIAL, FOREIGN_EXCHANGE, TRAFFIC
 from adapters.repositories.unit_of_work import SqlUnitOfWork
-from adapters.sql.session import compile_sql
+from adapters.sql.statements import compile_sql
 from adapters.store import Store
 from handlers.ports import FinancialRow, ForeignExchangeRow, ReportPeriod, TrafficRow
 from protocol.bodies.declaration import CustomsDeclaration, GoodsItem, Tax
