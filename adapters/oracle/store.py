@@ -28,7 +28,8 @@ from sqlalchemy.engine import Dialect, make_url
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.allocations import CounterTable
-from adapters.sql.flavor import ExecuteMany, Params
+from adapters.sql.deferred import Params
+from adapters.sql.flavor import ExecuteMany
 from adapters.sql.session import SqlSession
 from adapters.tables.core import SEQUENCES
 

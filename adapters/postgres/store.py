@@ -26,7 +26,8 @@ from sqlalchemy.engine import Dialect
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.postgres.pool import ConnectionPool, PooledConnection
 from adapters.sql.allocations import CounterTable
-from adapters.sql.flavor import Params, StandardSavepoints
+from adapters.sql.deferred import Params
+from adapters.sql.flavor import StandardSavepoints
 from adapters.sql.session import SqlSession
 from adapters.tables.core import SEQUENCES
 

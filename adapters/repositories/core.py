@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from adapters.sql import prefetch
 from adapters.sql.session import SqlSession
-from adapters.sql.statements import insert_of
+from adapters.sql.statements import insert_of, inserts
 from adapters.tables.core import message_payloads, messages, status_events
 from handlers.ports import PriorMessage, StatusEvent
 
@@ -18,8 +18,7 @@ _find_message = sa.select(
         messages.c.message_id == sa.bindparam("message_id"))
 _PRIOR_COLUMNS = (messages.c.sender_id, messages.c.message_id, messages.c.body_digest,
                   messages.c.object_kind, messages.c.reference)
-_insert_message = insert_of(messages)
-_insert_message_with_id = insert_of(messages, [c.name for c in messages.columns])
+_insert_message, _insert_message_with_id = inserts(messages)
 _insert_payload = insert_of(message_payloads)
 _link_message = (
     sa.update(messages)

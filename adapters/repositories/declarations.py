@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from adapters.sql import prefetch
 from adapters.sql.session import SqlSession
-from adapters.sql.statements import insert_of
+from adapters.sql.statements import insert_of, inserts
 from adapters.tables.declarations import (
     declaration_taxes,
     declarations,
@@ -19,8 +19,7 @@ from handlers.ports import DeclarationState
 from protocol.bodies.declaration import CustomsDeclaration
 
 d = declarations.c
-_insert = insert_of(declarations)
-_insert_with_id = insert_of(declarations, [c.name for c in declarations.columns])
+_insert, _insert_with_id = inserts(declarations)
 _insert_item = insert_of(goods_items)
 _insert_document = insert_of(item_documents)
 _insert_tax = insert_of(declaration_taxes)

@@ -7,14 +7,13 @@ more than one backend.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
 
 from adapters.sql.allocations import CounterTable
-
-Params = Mapping[str, Any]
+from adapters.sql.deferred import Params
 
 
 class Flavor(Protocol):

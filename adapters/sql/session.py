@@ -26,8 +26,8 @@ import sqlalchemy as sa
 
 from adapters.errors import StoreError
 from adapters.sql.allocations import Allocations, CounterTable, key_params
-from adapters.sql.deferred import DeferredRows
-from adapters.sql.flavor import Flavor, Params
+from adapters.sql.deferred import DeferredRows, Params
+from adapters.sql.flavor import Flavor
 from adapters.sql.statements import CompiledSql, compile_sql, insert_rank, inserts, max_id
 
 Row = tuple[Any, ...]

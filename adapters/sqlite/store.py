@@ -20,7 +20,8 @@ from sqlalchemy.engine import Dialect
 
 from adapters.errors import StoreConflict, StoreError, StoreUnavailable
 from adapters.sql.allocations import CounterTable
-from adapters.sql.flavor import Params, StandardSavepoints
+from adapters.sql.deferred import Params
+from adapters.sql.flavor import StandardSavepoints
 from adapters.sql.session import SqlSession
 from adapters.sqlite.bulk import MultiRowInsert
 from adapters.sqlite.writelock import LockedConnection, WriteLock
